@@ -1,0 +1,1 @@
+"""The hub: composition root of the portal, the bot bridge and consultations."""

@@ -1,0 +1,194 @@
+"""The application factory: every shared resource opened and closed in ``cleanup_ctx``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import redis.asyncio as aioredis
+from aiohttp import web
+from sqlalchemy import text
+
+from hub.settings import Settings
+from portal.api import PORTAL_KEY, setup_api
+from portal.clock import Clock
+from portal.db import Database
+from portal.migrate import upgrade
+from portal.passwords import Passwords
+from portal.seed import extend_slots
+from portal.services import Portal
+
+log = logging.getLogger(__name__)
+
+SETTINGS_KEY = web.AppKey("settings", Settings)
+DATABASE_KEY = web.AppKey("database", Database)
+HTTP_KEY = web.AppKey("http", aiohttp.ClientSession)
+REDIS_KEY = web.AppKey("redis", aioredis.Redis)
+STARTED_KEY = web.AppKey("started", float)
+
+WEB_ROOT = Path(__file__).resolve().parent.parent / "web_widget"
+HEALTH_TIMEOUT = aiohttp.ClientTimeout(total=1.5)
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Permissions-Policy": "camera=(self), microphone=(self), geolocation=()",
+}
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    passwords: Passwords | None = None,
+    database: Database | None = None,
+) -> web.Application:
+    """Build the hub application; nothing is opened until the app starts."""
+    settings = settings.ensure_secret()
+    app = web.Application(client_max_size=16 * 1024**2)
+    app[SETTINGS_KEY] = settings
+    db = database or Database(settings.database_url)
+    app[DATABASE_KEY] = db
+    portal = Portal(db, settings.portal_config(), clock=clock, passwords=passwords)
+    if settings.trust_proxy:
+        app.middlewares.append(_forwarded_middleware)
+    app.middlewares.append(_security_headers_middleware)
+    setup_api(app, portal)
+    app.cleanup_ctx.append(_database_ctx)
+    app.cleanup_ctx.append(_http_ctx)
+    if settings.redis_url:
+        app.cleanup_ctx.append(_redis_ctx)
+    app.router.add_get("/healthz", healthz, name="healthz")
+    if WEB_ROOT.is_dir():
+        app.router.add_get("/", _index)
+        app.router.add_static("/", WEB_ROOT, name="web", append_version=False)
+    return app
+
+
+async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
+    db = app[DATABASE_KEY]
+    await upgrade(db)
+    await extend_slots(app[PORTAL_KEY])
+    app[STARTED_KEY] = time.monotonic()
+    yield
+    await db.close()
+
+
+async def _http_ctx(app: web.Application) -> AsyncIterator[None]:
+    # One ClientSession for the whole app (aiohttp's advice): health checks, Rasa, actions.
+    session = aiohttp.ClientSession()
+    app[HTTP_KEY] = session
+    yield
+    await session.close()
+
+
+async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
+    url = app[SETTINGS_KEY].redis_url
+    assert url is not None
+    client = aioredis.Redis.from_url(url)
+    app[REDIS_KEY] = client
+    yield
+    await client.aclose()
+
+
+async def _index(request: web.Request) -> web.StreamResponse:
+    return web.FileResponse(WEB_ROOT / "index.html")
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Each component's state; 200 while the hub itself serves (the portal needs only the db)."""
+    app = request.app
+    settings = app[SETTINGS_KEY]
+    checks: dict[str, Awaitable[dict[str, Any]]] = {
+        "db": _check_db(app[DATABASE_KEY]),
+        "rasa": _check_http(app[HTTP_KEY], f"{settings.rasa_url}/"),
+        "actions": _check_http(app[HTTP_KEY], f"{settings.actions_url}/health"),
+    }
+    if REDIS_KEY in app:
+        checks["redis"] = _check_redis(app[REDIS_KEY])
+    results = await asyncio.gather(*checks.values())
+    components = dict(zip(checks, results, strict=True))
+    status = "ok" if all(c["status"] == "ok" for c in components.values()) else "degraded"
+    if components["db"]["status"] != "ok":
+        status = "down"
+    return web.json_response(
+        {
+            "status": status,
+            "components": components,
+            "uptime_seconds": round(time.monotonic() - app.get(STARTED_KEY, time.monotonic()), 1),
+        },
+        status=503 if status == "down" else 200,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+async def _check_db(db: Database) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        async with db.read() as session:
+            await session.execute(text("SELECT 1"))
+    except Exception as error:  # reported, not hidden: the component is down
+        return {"status": "down", "error": type(error).__name__}
+    return {"status": "ok", "backend": db.engine.dialect.name, "ms": _ms(started)}
+
+
+async def _check_redis(client: aioredis.Redis) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        await asyncio.wait_for(client.ping(), 1.5)
+    except Exception as error:
+        return {"status": "down", "error": type(error).__name__}
+    return {"status": "ok", "ms": _ms(started)}
+
+
+async def _check_http(session: aiohttp.ClientSession, url: str) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        async with session.get(url, timeout=HEALTH_TIMEOUT) as response:
+            ok = response.status < 500
+    except (aiohttp.ClientError, TimeoutError) as error:
+        return {"status": "unavailable", "error": type(error).__name__}
+    return {"status": "ok" if ok else "unavailable", "ms": _ms(started)}
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)
+
+
+@web.middleware
+async def _security_headers_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    response = await handler(request)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+@web.middleware
+async def _forwarded_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    # Only with HUB_TRUST_PROXY=1: a reverse proxy terminates TLS and names the client.
+    scheme = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip()
+    remote = request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
+    changes: dict[str, Any] = {}
+    if scheme in ("http", "https"):
+        changes["scheme"] = scheme
+    if remote:
+        changes["remote"] = remote
+    return await handler(request.clone(**changes) if changes else request)
+
+
+def configure_logging(level: str) -> None:
+    """Plain, timestamped logs on stderr."""
+    logging.basicConfig(
+        level=getattr(logging, level, logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )

@@ -1,0 +1,151 @@
+"""Settings, read once from the environment into one typed object.
+
+Flags of the CLI override the environment. Secrets are wrapped in :class:`portal.config.Secret`
+so they never print. ``HUB_SECRET``, when unset, is generated once into ``var/hub_secret``
+(mode 0600) and reused by every later start, so sessions' tokens survive restarts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from portal.config import PortalConfig, Secret, SmtpConfig
+
+
+class SettingsError(Exception):
+    """An environment variable has a value the hub cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the hub reads from its environment."""
+
+    host: str = "127.0.0.1"
+    """HUB_HOST: address the hub listens on."""
+    port: int = 8080
+    """HUB_PORT: port the hub listens on."""
+    var_dir: Path = Path("var")
+    """VAR_DIR: where local state lives (SQLite file, secret, documents, outbox, logs)."""
+    database_url: str = ""
+    """DATABASE_URL: sqlite:///path or postgresql://user@host/db (default: var/portal.sqlite3)."""
+    redis_url: str | None = None
+    """REDIS_URL: unset runs a single node in-process; set for several hub nodes."""
+    documents_dir: Path = Path("var/documents")
+    """DOCUMENTS_DIR: where uploaded documents are stored (outside any served folder)."""
+    secret: Secret = field(default_factory=lambda: Secret(""))
+    """HUB_SECRET: key for signing tokens (generated into var/hub_secret when unset)."""
+    rasa_url: str = "http://127.0.0.1:5005"
+    """RASA_URL: the Rasa server (loopback only)."""
+    actions_url: str = "http://127.0.0.1:5055"
+    """ACTIONS_URL: the Rasa action server."""
+    ice_servers: list[dict[str, Any]] = field(default_factory=list)
+    """ICE_SERVERS: JSON list of RTCIceServer objects handed to browsers."""
+    public_url: str = ""
+    """PUBLIC_URL: how patients reach the portal (links in e-mails); default from host/port."""
+    smtp: SmtpConfig | None = None
+    """SMTP_HOST, SMTP_PORT, SMTP_USERNAME, SMTP_PASSWORD, SMTP_FROM: outgoing mail."""
+    demo_password: Secret | None = None
+    """DEMO_PASSWORD: the demo logins' password (random and printed when unset)."""
+    trust_proxy: bool = False
+    """HUB_TRUST_PROXY=1: take scheme and client address from X-Forwarded-* headers."""
+    log_level: str = "INFO"
+    """LOG_LEVEL: Python logging level."""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings from ``environ`` (default: the process environment)."""
+        env = os.environ if environ is None else environ
+        var_dir = Path(env.get("VAR_DIR", "var"))
+        host = env.get("HUB_HOST", "127.0.0.1")
+        port = _int(env, "HUB_PORT", 8080)
+        smtp = None
+        if env.get("SMTP_HOST"):
+            password = env.get("SMTP_PASSWORD")
+            smtp = SmtpConfig(
+                host=env["SMTP_HOST"],
+                port=_int(env, "SMTP_PORT", 587),
+                username=env.get("SMTP_USERNAME") or None,
+                password=Secret(password) if password else None,
+                sender=env.get("SMTP_FROM", SmtpConfig.sender),
+            )
+        demo = env.get("DEMO_PASSWORD")
+        return cls(
+            host=host,
+            port=port,
+            var_dir=var_dir,
+            database_url=env.get("DATABASE_URL") or f"sqlite:///{var_dir / 'portal.sqlite3'}",
+            redis_url=env.get("REDIS_URL") or None,
+            documents_dir=Path(env.get("DOCUMENTS_DIR", str(var_dir / "documents"))),
+            secret=Secret(env.get("HUB_SECRET", "")),
+            rasa_url=env.get("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
+            actions_url=env.get("ACTIONS_URL", "http://127.0.0.1:5055").rstrip("/"),
+            ice_servers=_ice_servers(env.get("ICE_SERVERS", "")),
+            public_url=(env.get("PUBLIC_URL") or f"http://{host}:{port}").rstrip("/"),
+            smtp=smtp,
+            demo_password=Secret(demo) if demo else None,
+            trust_proxy=env.get("HUB_TRUST_PROXY", "") in ("1", "true", "yes"),
+            log_level=env.get("LOG_LEVEL", "INFO").upper(),
+        )
+
+    def with_overrides(self, host: str | None = None, port: int | None = None) -> Settings:
+        """A copy with CLI flags applied."""
+        changed = self
+        if host is not None:
+            changed = replace(changed, host=host)
+        if port is not None:
+            changed = replace(changed, port=port)
+        return changed
+
+    def ensure_secret(self) -> Settings:
+        """A copy whose secret is set: from HUB_SECRET, else from (or into) var/hub_secret."""
+        if self.secret.reveal():
+            return self
+        path = self.var_dir / "hub_secret"
+        if path.exists():
+            value = path.read_text().strip()
+        else:
+            self.var_dir.mkdir(parents=True, exist_ok=True)
+            value = secrets.token_urlsafe(48)
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(value + "\n")
+        return replace(self, secret=Secret(value))
+
+    def portal_config(self) -> PortalConfig:
+        """The domain's share of the settings."""
+        return PortalConfig(
+            secret=self.secret,
+            public_url=self.public_url,
+            outbox_dir=self.var_dir / "outbox",
+            smtp=self.smtp,
+        )
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def _ice_servers(raw: str) -> list[dict[str, Any]]:
+    if not raw.strip():
+        return []
+    if raw.strip().startswith("["):
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            raise SettingsError("ICE_SERVERS is not valid JSON") from None
+        if not isinstance(value, list):
+            raise SettingsError("ICE_SERVERS must be a JSON list of RTCIceServer objects")
+        return value
+    return [{"urls": url.strip()} for url in raw.split(",") if url.strip()]

@@ -1,0 +1,140 @@
+"""The OpenAPI 3.1 document, generated from the registered operations and their models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+from .framework import API_PREFIX, OPERATIONS_KEY, Operation
+from .problems import PROBLEM_CONTENT_TYPE, Problem
+
+REF = "#/components/schemas/{model}"
+STATUS_TEXT = {
+    401: "Not logged in, or the session or token expired.",
+    403: "Not allowed (role, access level, referral, limit, CSRF).",
+    404: "No such object, or not one the caller may see.",
+    409: "Conflicts with the current state (slot taken, appointment not active).",
+    422: "Invalid input; `errors` names each field.",
+    429: "Too many failed attempts; see Retry-After.",
+}
+
+
+def build_openapi(operations: list[Operation], title: str, version: str) -> dict[str, Any]:
+    """The OpenAPI 3.1 document describing ``operations``."""
+    # Request models are documented as they validate, responses as they serialise.
+    modes: dict[type[BaseModel], JsonSchemaMode] = {Problem: "serialization"}
+    for op in operations:
+        if op.body is not None:
+            modes[op.body] = "validation"
+        if op.response is not None:
+            modes[op.response] = "serialization"
+    ordered = sorted(modes.items(), key=lambda item: item[0].__name__)
+    _, schema = models_json_schema(ordered, ref_template=REF)
+    components = dict(schema.get("$defs", {}))
+    paths: dict[str, dict[str, Any]] = {}
+    for op in operations:
+        item: dict[str, Any] = {
+            "operationId": op.operation_id,
+            "summary": op.summary,
+            "tags": [op.tag],
+            "parameters": _parameters(op),
+            "responses": _responses(op),
+        }
+        if op.authenticated:
+            item["security"] = [{"cookieSession": []}, {"bearerToken": []}]
+        else:
+            item["security"] = [{}]
+        if op.body is not None:
+            item["requestBody"] = {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"$ref": REF.format(model=op.body.__name__)}}
+                },
+            }
+        elif op.raw_body is not None:
+            item["requestBody"] = op.raw_body
+        if op.roles:
+            item["x-roles"] = [role.value for role in op.roles]
+        paths.setdefault(API_PREFIX + op.path, {})[op.method.lower()] = item
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version},
+        "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {
+                "cookieSession": {"type": "apiKey", "in": "cookie", "name": "mp_session"},
+                "bearerToken": {"type": "http", "scheme": "bearer"},
+                "csrfHeader": {"type": "apiKey", "in": "header", "name": "X-CSRF-Token"},
+            },
+        },
+    }
+
+
+def _parameters(op: Operation) -> list[dict[str, Any]]:
+    parameters: list[dict[str, Any]] = [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "format": "uuid"}
+            if kind.__name__ == "UUID"
+            else {"type": "string"},
+        }
+        for name, kind in op.path_params.items()
+    ]
+    if op.query is not None:
+        schema = op.query.model_json_schema(ref_template=REF)
+        required = set(schema.get("required", []))
+        for name, prop in schema.get("properties", {}).items():
+            parameters.append(
+                {"name": name, "in": "query", "required": name in required, "schema": prop}
+            )
+    parameters.append(
+        {
+            "name": "Accept-Language",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string", "examples": ["pl", "en"]},
+            "description": "pl (default) or en: the language of messages and names.",
+        }
+    )
+    return parameters
+
+
+def _responses(op: Operation) -> dict[str, Any]:
+    responses: dict[str, Any] = {}
+    if op.response is not None:
+        responses[str(op.status)] = {
+            "description": "Success.",
+            "content": {
+                "application/json": {"schema": {"$ref": REF.format(model=op.response.__name__)}}
+            },
+        }
+    elif op.raw_response is not None:
+        responses[str(op.status)] = {"description": "Success.", "content": op.raw_response}
+    else:
+        responses[str(op.status)] = {"description": "Success, no content."}
+    problem = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": REF.format(model="Problem")}}}
+    for status in sorted({*op.problems, 500}):
+        responses[str(status)] = {
+            "description": STATUS_TEXT.get(status, "Unexpected error."),
+            "content": problem,
+        }
+    return responses
+
+
+async def openapi_handler(request: web.Request) -> web.Response:
+    """Serve the document (built once per application, on first request)."""
+    document = request.app.get(OPENAPI_KEY)
+    if document is None:
+        document = build_openapi(request.app[OPERATIONS_KEY], "Patient portal hub API", "1.0.0")
+        request.app[OPENAPI_KEY] = document
+    return web.json_response(document)
+
+
+OPENAPI_KEY = web.AppKey("openapi", dict[str, Any])

@@ -1,0 +1,85 @@
+"""The portal domain's configuration, filled in by the composition root (``hub``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+
+class Secret:
+    """A secret value that never shows itself in reprs, logs or tracebacks."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The secret itself; call only where it is used."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    """Where outgoing mail goes when SMTP is configured."""
+
+    host: str
+    """SMTP server host name."""
+    port: int = 587
+    """SMTP port; 587 uses STARTTLS, 465 implicit TLS."""
+    username: str | None = None
+    """Login for the SMTP server, if it needs one."""
+    password: Secret | None = None
+    """Password for the SMTP server."""
+    sender: str = "Portal Pacjenta <no-reply@localhost>"
+    """The From header of every message."""
+
+
+@dataclass(frozen=True)
+class PortalConfig:
+    """Everything the domain needs to know about its deployment."""
+
+    secret: Secret
+    """Key for signing bearer tokens (HMAC-SHA256)."""
+    public_url: str = "http://127.0.0.1:8080"
+    """Base URL patients reach the portal at; used in e-mailed links."""
+    outbox_dir: Path = Path("var/outbox")
+    """Where e-mails are written as .eml files when SMTP is not configured."""
+    smtp: SmtpConfig | None = None
+    """Outgoing mail server; None writes mail to ``outbox_dir``."""
+    terms_version: str = "2026-01"
+    """The current Terms of Service version a patient accepts for full access."""
+    document_regulations_version: str = "2026-01"
+    """The current version of the regulations for uploading documents."""
+    session_idle_timeout: timedelta = timedelta(minutes=30)
+    """A session unused this long ends."""
+    session_absolute_timeout: timedelta = timedelta(hours=12)
+    """A session ends this long after login, used or not."""
+    token_ttl: timedelta = timedelta(minutes=15)
+    """Lifetime of a delegated bearer token."""
+    password_reset_ttl: timedelta = timedelta(minutes=30)
+    """Lifetime of a password reset link."""
+    basic_active_service_limit: int = 10
+    """How many active (upcoming, booked) services a basic account may hold."""
+    timezone: str = "Europe/Warsaw"
+    """The clinics' local time zone: schedules and date filters are in it."""
+    login_failures_per_account: int = 5
+    """Failed logins for one login name before it is blocked for ``login_block``."""
+    login_failures_per_address: int = 20
+    """Failed logins from one client address before it is blocked for ``login_block``."""
+    login_window: timedelta = timedelta(minutes=15)
+    """Window in which failed logins are counted."""
+    login_block: timedelta = timedelta(minutes=15)
+    """How long a throttled login name or address waits."""

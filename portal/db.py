@@ -1,0 +1,138 @@
+"""Database access: the async engine, sessions, and the column types shared by the models.
+
+SQLite (the single-node default, via aiosqlite) and PostgreSQL (via asyncpg) are both first
+class. On SQLite every write transaction starts with ``BEGIN IMMEDIATE`` so that two writers
+queue on the database lock instead of failing with "database is locked" when a reader upgrades
+(https://www.sqlite.org/lang_transaction.html); reads stay deferred and, in WAL mode, never wait.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy.engine import Dialect
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table, with constraint names Alembic can rely on."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as UTC and always returned timezone-aware.
+
+    SQLite has no timezone type; storing naive UTC there and ``timestamptz`` on PostgreSQL
+    keeps comparisons correct on both.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def new_id() -> uuid.UUID:
+    """A random (version 4) UUID: object ids reveal neither order nor count."""
+    return uuid.uuid4()
+
+
+def async_url(url: str) -> str:
+    """Map a plain ``sqlite:``/``postgresql:`` URL to its async driver."""
+    if url.startswith("sqlite:///") or url.startswith("sqlite://"):
+        return url.replace("sqlite:", "sqlite+aiosqlite:", 1)
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    return url
+
+
+class Database:
+    """The engine and its session factory; opened and closed by the application's lifecycle."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = async_url(url)
+        options: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}
+        if self.url.startswith("sqlite"):
+            options["connect_args"] = {"timeout": 30}
+        else:
+            options.update(pool_size=10, max_overflow=20)
+        self.engine: AsyncEngine = create_async_engine(self.url, **options)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        if self.is_sqlite:
+            _configure_sqlite(self.engine)
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads; rolled back at the end (nothing it does is kept)."""
+        async with self._sessions() as session:
+            yield session
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """A session in one write transaction: committed on success, rolled back on error."""
+        async with self._sessions() as session, session.begin():
+            if self.is_sqlite:
+                # Must come first: the options apply when the connection is procured.
+                await session.connection(execution_options={"sqlite_begin": "BEGIN IMMEDIATE"})
+            yield session
+
+    async def close(self) -> None:
+        """Dispose of every pooled connection."""
+        await self.engine.dispose()
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+        # Let SQLAlchemy, not the driver, emit BEGIN (the pysqlite/aiosqlite recipe).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql(connection.get_execution_options().get("sqlite_begin", "BEGIN"))
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)

@@ -1,0 +1,294 @@
+"""Polish and English texts for every error code and field name the portal uses.
+
+The domain raises codes (:mod:`portal.errors`); the edges (REST problems, the assistant) render
+them here in the user's language. Polish is the default: the clinic network is Polish.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, Literal
+
+Language = Literal["pl", "en"]
+LANGUAGES: Final[tuple[Language, ...]] = ("pl", "en")
+DEFAULT_LANGUAGE: Final[Language] = "pl"
+
+FIELD_NAMES: Final[dict[str, dict[Language, str]]] = {
+    "first_name": {"pl": "imię", "en": "first name"},
+    "last_name": {"pl": "nazwisko", "en": "last name"},
+    "email": {"pl": "adres e-mail", "en": "email address"},
+    "phone": {"pl": "numer telefonu", "en": "phone number"},
+    "birth_date": {"pl": "data urodzenia", "en": "date of birth"},
+    "sex": {"pl": "płeć", "en": "sex"},
+    "pesel": {"pl": "PESEL", "en": "PESEL"},
+    "login": {"pl": "login", "en": "login"},
+    "password": {"pl": "hasło", "en": "password"},
+    "new_password": {"pl": "nowe hasło", "en": "new password"},
+    "old_password": {"pl": "obecne hasło", "en": "current password"},
+}
+
+MESSAGES: Final[dict[str, dict[Language, str]]] = {
+    # generic
+    "bad_request": {"pl": "Nieprawidłowe żądanie.", "en": "Bad request."},
+    "invalid_input": {
+        "pl": "Popraw zaznaczone pola.",
+        "en": "Please correct the highlighted fields.",
+    },
+    "invalid_json": {
+        "pl": "Treść żądania nie jest poprawnym JSON-em.",
+        "en": "The request body is not valid JSON.",
+    },
+    "not_found": {"pl": "Nie znaleziono.", "en": "Not found."},
+    "method_not_allowed": {
+        "pl": "Ta metoda nie jest obsługiwana pod tym adresem.",
+        "en": "This method is not supported here.",
+    },
+    "payload_too_large": {"pl": "Żądanie jest za duże.", "en": "The request is too large."},
+    "internal_error": {
+        "pl": "Wystąpił błąd po naszej stronie. Spróbuj ponownie za chwilę.",
+        "en": "Something went wrong on our side. Please try again in a moment.",
+    },
+    "forbidden": {
+        "pl": "Nie masz dostępu do tego zasobu.",
+        "en": "You do not have access to this resource.",
+    },
+    "conflict": {"pl": "Operacja koliduje z bieżącym stanem.", "en": "The operation conflicts."},
+    # fields
+    "field_required": {"pl": "To pole jest wymagane.", "en": "This field is required."},
+    "invalid_value": {"pl": "Nieprawidłowa wartość.", "en": "Invalid value."},
+    "invalid_type": {"pl": "Nieprawidłowy typ wartości.", "en": "Invalid value type."},
+    "too_short": {
+        "pl": "Wartość jest za krótka (minimum {min_length}).",
+        "en": "The value is too short (at least {min_length}).",
+    },
+    "too_long": {
+        "pl": "Wartość jest za długa (maksimum {max_length}).",
+        "en": "The value is too long (at most {max_length}).",
+    },
+    "unknown_field": {"pl": "Nieznane pole.", "en": "Unknown field."},
+    "date_format": {
+        "pl": "Podaj datę w formacie DD-MM-RRRR.",
+        "en": "Enter the date as DD-MM-YYYY.",
+    },
+    "iso_date_format": {
+        "pl": "Podaj datę w formacie RRRR-MM-DD.",
+        "en": "Enter the date as YYYY-MM-DD.",
+    },
+    "date_in_future": {
+        "pl": "Data urodzenia nie może być w przyszłości.",
+        "en": "The date of birth cannot be in the future.",
+    },
+    "date_range": {
+        "pl": "Data początkowa musi poprzedzać końcową.",
+        "en": "The start date must come before the end date.",
+    },
+    "sex_invalid": {
+        "pl": "Wybierz płeć: female lub male.",
+        "en": "Choose the sex: female or male.",
+    },
+    "name_invalid": {
+        "pl": "Może zawierać litery, spacje, apostrof i myślnik.",
+        "en": "May contain letters, spaces, apostrophes and hyphens.",
+    },
+    "pesel_format": {"pl": "PESEL ma 11 cyfr.", "en": "A PESEL has 11 digits."},
+    "pesel_checksum": {
+        "pl": "PESEL ma błędną cyfrę kontrolną.",
+        "en": "The PESEL check digit is wrong.",
+    },
+    "pesel_date_invalid": {
+        "pl": "PESEL koduje nieistniejącą datę urodzenia.",
+        "en": "The PESEL encodes a date of birth that does not exist.",
+    },
+    "pesel_birth_date_mismatch": {
+        "pl": "PESEL nie zgadza się z datą urodzenia.",
+        "en": "The PESEL does not match the date of birth.",
+    },
+    "pesel_sex_mismatch": {
+        "pl": "PESEL nie zgadza się z płcią.",
+        "en": "The PESEL does not match the sex.",
+    },
+    "pesel_taken": {
+        "pl": "Osoba o tym numerze PESEL ma już konto lub jest podopiecznym innej osoby.",
+        "en": "A person with this PESEL already has an account or is someone's dependent.",
+    },
+    "email_invalid": {
+        "pl": "Podaj poprawny adres e-mail.",
+        "en": "Enter a valid email address.",
+    },
+    "phone_invalid": {
+        "pl": "Podaj poprawny numer telefonu (polski lub z kodem kraju, np. +48 600 100 200).",
+        "en": "Enter a valid phone number (Polish, or with a country code, e.g. +44 20 7946 0000).",
+    },
+    "login_invalid": {
+        "pl": "Login ma 3-64 znaki: litery, cyfry, kropka, myślnik, podkreślnik.",
+        "en": "A login has 3-64 characters: letters, digits, dot, hyphen, underscore.",
+    },
+    "login_taken": {
+        "pl": "Ten login jest zajęty, wybierz inny.",
+        "en": "This login is taken, choose another one.",
+    },
+    "password_too_short": {
+        "pl": "Hasło musi mieć co najmniej {min_length} znaków.",
+        "en": "The password must have at least {min_length} characters.",
+    },
+    "password_too_long": {
+        "pl": "Hasło może mieć najwyżej {max_length} znaków.",
+        "en": "The password may have at most {max_length} characters.",
+    },
+    "password_common": {
+        "pl": "To hasło jest zbyt popularne i łatwe do odgadnięcia.",
+        "en": "This password is too common and easy to guess.",
+    },
+    "password_contains_login": {
+        "pl": "Hasło nie może zawierać loginu.",
+        "en": "The password must not contain the login.",
+    },
+    "password_wrong": {
+        "pl": "Obecne hasło jest nieprawidłowe.",
+        "en": "The current password is wrong.",
+    },
+    "dependent_not_minor": {
+        "pl": "Podopieczny musi mieć mniej niż 18 lat.",
+        "en": "A dependent must be under 18.",
+    },
+    "terms_not_accepted": {
+        "pl": "Zaakceptuj aktualny regulamin, aby uzyskać pełny dostęp.",
+        "en": "Accept the current Terms of Service to get full access.",
+    },
+    "terms_version_outdated": {
+        "pl": "Aktualna wersja regulaminu to {current}. Zapoznaj się z nią i zaakceptuj ją.",
+        "en": "The current Terms of Service version is {current}. Please read and accept it.",
+    },
+    # authentication
+    "authentication_required": {
+        "pl": "Zaloguj się, aby kontynuować.",
+        "en": "Please log in to continue.",
+    },
+    "session_expired": {
+        "pl": "Sesja wygasła. Zaloguj się ponownie.",
+        "en": "Your session has expired. Please log in again.",
+    },
+    "invalid_credentials": {
+        "pl": "Nieprawidłowy login lub hasło.",
+        "en": "Wrong login or password.",
+    },
+    "too_many_attempts": {
+        "pl": "Zbyt wiele nieudanych prób. Spróbuj ponownie za {retry_after} s.",
+        "en": "Too many failed attempts. Try again in {retry_after} s.",
+    },
+    "csrf_failed": {
+        "pl": "Brak lub nieprawidłowy token CSRF (nagłówek X-CSRF-Token).",
+        "en": "Missing or wrong CSRF token (X-CSRF-Token header).",
+    },
+    "origin_forbidden": {
+        "pl": "Żądanie z niedozwolonej domeny.",
+        "en": "Request from a forbidden origin.",
+    },
+    "token_invalid": {
+        "pl": "Token jest nieprawidłowy lub wygasł.",
+        "en": "The token is invalid or has expired.",
+    },
+    "reset_token_invalid": {
+        "pl": "Link do zmiany hasła jest nieprawidłowy, wygasł lub został już użyty.",
+        "en": "The password reset link is invalid, expired or already used.",
+    },
+    # access levels and roles
+    "full_access_required": {
+        "pl": "Ta usługa wymaga pełnego dostępu: zaakceptuj regulamin w portalu "
+        "lub poproś o to w recepcji.",
+        "en": "This needs full access: accept the Terms of Service in the portal "
+        "or ask at reception.",
+    },
+    "active_service_limit": {
+        "pl": "Konto z dostępem podstawowym może mieć najwyżej {limit} aktywnych usług. "
+        "Odwołaj jedną z wizyt lub uzyskaj pełny dostęp, akceptując regulamin.",
+        "en": "A basic account may hold at most {limit} active services. Cancel a visit "
+        "or get full access by accepting the Terms of Service.",
+    },
+    "referral_required": {
+        "pl": "Ta usługa wymaga ważnego, niewykorzystanego skierowania od naszego lekarza.",
+        "en": "This service needs a valid, unused referral from one of our physicians.",
+    },
+    "referral_not_applicable": {
+        "pl": "To skierowanie nie dotyczy wybranej usługi lub jest nieważne.",
+        "en": "This referral does not cover the chosen service or is no longer valid.",
+    },
+    "role_forbidden": {
+        "pl": "Ta operacja jest niedostępna dla Twojej roli.",
+        "en": "This operation is not available to your role.",
+    },
+    "cancel_source_forbidden": {
+        "pl": "Wizytę umówioną w recepcji odwołasz telefonicznie lub w recepcji "
+        "(albo w portalu po uzyskaniu pełnego dostępu).",
+        "en": "A visit booked at reception can be cancelled by phone or at reception "
+        "(or in the portal once you have full access).",
+    },
+    # booking
+    "slot_not_found": {"pl": "Nie ma takiego terminu.", "en": "No such slot."},
+    "slot_taken": {
+        "pl": "Ten termin został właśnie zajęty. Wybierz inny.",
+        "en": "This slot has just been taken. Please choose another one.",
+    },
+    "slot_in_past": {
+        "pl": "Ten termin już minął.",
+        "en": "This slot is in the past.",
+    },
+    "appointment_not_found": {"pl": "Nie ma takiej wizyty.", "en": "No such appointment."},
+    "appointment_not_active": {
+        "pl": "Tej wizyty nie można już zmienić (status: {status}).",
+        "en": "This appointment can no longer be changed (status: {status}).",
+    },
+    "appointment_started": {
+        "pl": "Wizyta już się rozpoczęła lub minęła.",
+        "en": "The appointment has already started or passed.",
+    },
+    "reschedule_service_mismatch": {
+        "pl": "Nowy termin musi dotyczyć tej samej usługi.",
+        "en": "The new slot must be for the same service.",
+    },
+    "idempotency_key_reused": {
+        "pl": "Ten klucz idempotencji został użyty do innej rezerwacji.",
+        "en": "This idempotency key was used for a different booking.",
+    },
+    "patient_not_found": {"pl": "Nie ma takiego pacjenta.", "en": "No such patient."},
+}
+
+
+def negotiate(accept_language: str | None) -> Language:
+    """Choose pl or en from an ``Accept-Language`` header (RFC 9110, section 12.5.4)."""
+    if not accept_language:
+        return DEFAULT_LANGUAGE
+    ranked: list[tuple[float, int, str]] = []
+    for index, part in enumerate(accept_language.split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        params = params.strip()
+        if params.startswith("q="):
+            try:
+                quality = float(params[2:])
+            except ValueError:
+                quality = 0.0
+        ranked.append((-quality, index, tag.strip().lower()))
+    for negative_quality, _, tag in sorted(ranked):
+        if negative_quality >= 0:
+            break
+        primary = tag.split("-")[0]
+        if primary in LANGUAGES:
+            return primary
+    return DEFAULT_LANGUAGE
+
+
+def translate(code: str, language: Language, **params: Any) -> str:
+    """The message for ``code`` in ``language``, with ``params`` filled in."""
+    texts = MESSAGES.get(code)
+    if texts is None:
+        return code
+    text = texts[language]
+    try:
+        return text.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return text
+
+
+def field_label(name: str, language: Language) -> str:
+    """A human name for a field, falling back to its API name."""
+    return FIELD_NAMES.get(name, {}).get(language, name)

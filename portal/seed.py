@@ -1,0 +1,297 @@
+"""Demo data: the clinic network, four weeks of slots, and the three demo logins."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal import demo_data
+from portal.models import (
+    AccessLevel,
+    Account,
+    Appointment,
+    AppointmentEvent,
+    AppointmentStatus,
+    BookingSource,
+    Clinic,
+    Consent,
+    ConsentKind,
+    Patient,
+    Practitioner,
+    PractitionerSpecialty,
+    Referral,
+    ReferralStatus,
+    Role,
+    Schedule,
+    Service,
+    ServiceType,
+    Sex,
+    Slot,
+    Specialty,
+)
+from portal.pesel import make_pesel
+from portal.schedules import generate_slots
+from portal.services import Portal
+
+SLOT_DAYS = 28
+DEMO_LOGINS = ("demo.patient", "demo.physician", "demo.reception")
+
+
+@dataclass(frozen=True)
+class SeedReport:
+    """What seeding did."""
+
+    seeded: bool
+    """False when the database already held accounts and was left alone."""
+    slots_created: int
+    logins: tuple[str, ...] = DEMO_LOGINS
+
+
+async def seed_demo(portal: Portal, demo_password: str) -> SeedReport:
+    """Fill an empty database with the demo clinic network; a non-empty one is left alone."""
+    async with portal.db.write() as session:
+        if await session.scalar(select(func.count(Account.id))):
+            return SeedReport(seeded=False, slots_created=0)
+        ids = await _catalogue(session)
+        today = _today(portal)
+        created = await generate_slots(
+            session, today, today + timedelta(days=SLOT_DAYS - 1), portal.config.timezone
+        )
+    password_hash = await portal.passwords.hash(demo_password)
+    async with portal.db.write() as session:
+        await _people(session, portal, ids, password_hash)
+    return SeedReport(seeded=True, slots_created=created)
+
+
+async def extend_slots(portal: Portal) -> int:
+    """Keep ``SLOT_DAYS`` days of slots ahead of today (run at every start)."""
+    today = _today(portal)
+    async with portal.db.write() as session:
+        return await generate_slots(
+            session, today, today + timedelta(days=SLOT_DAYS - 1), portal.config.timezone
+        )
+
+
+def random_password() -> str:
+    """A demo password for when ``DEMO_PASSWORD`` is not set (printed once by the CLI)."""
+    return secrets.token_urlsafe(12)
+
+
+def _today(portal: Portal) -> date:
+    return portal.clock.now().astimezone(ZoneInfo(portal.config.timezone)).date()
+
+
+async def _catalogue(session: AsyncSession) -> dict[str, uuid.UUID]:
+    """Insert clinics, specialties, services, practitioners and schedules; return ids by code."""
+    ids: dict[str, uuid.UUID] = {}
+    for c in demo_data.CLINICS:
+        clinic = Clinic(id=uuid.uuid4(), code=c.code, name=c.name, city=c.city, address=c.address)
+        session.add(clinic)
+        ids[f"clinic:{c.code}"] = clinic.id
+    for s in demo_data.SPECIALTIES:
+        specialty = Specialty(
+            id=uuid.uuid4(),
+            code=s.code,
+            name_pl=s.name_pl,
+            name_en=s.name_en,
+            physician_pl=s.physician_pl,
+            physician_en=s.physician_en,
+        )
+        session.add(specialty)
+        ids[f"specialty:{s.code}"] = specialty.id
+    await session.flush()
+    durations: dict[str, int] = {}
+    for v in demo_data.SERVICES:
+        service = Service(
+            id=uuid.uuid4(),
+            code=v.code,
+            name_pl=v.name_pl,
+            name_en=v.name_en,
+            type=ServiceType(v.type),
+            specialty_id=ids[f"specialty:{v.specialty}"] if v.specialty else None,
+            duration_minutes=v.duration_minutes,
+            required_access=AccessLevel(v.required_access),
+            requires_referral=v.requires_referral,
+        )
+        session.add(service)
+        ids[f"service:{v.code}"] = service.id
+        durations[v.code] = v.duration_minutes
+    for p in demo_data.PHYSICIANS:
+        practitioner = Practitioner(
+            id=uuid.uuid4(),
+            code=p.code,
+            title=p.title,
+            first_name=p.first_name,
+            last_name=p.last_name,
+            sex=Sex(p.sex),
+            languages=list(p.languages),
+        )
+        session.add(practitioner)
+        ids[f"practitioner:{p.code}"] = practitioner.id
+    await session.flush()
+    for p in demo_data.PHYSICIANS:
+        for code in p.specialties:
+            session.add(
+                PractitionerSpecialty(
+                    practitioner_id=ids[f"practitioner:{p.code}"],
+                    specialty_id=ids[f"specialty:{code}"],
+                )
+            )
+        for block in p.schedule:
+            # A block offering several services is split into equal consecutive parts, one
+            # per service, so that every slot is for exactly one service.
+            start = datetime.combine(date(2000, 1, 3), block.start)
+            end = datetime.combine(date(2000, 1, 3), block.end)
+            part = (end - start) / len(block.services)
+            for index, code in enumerate(block.services):
+                part_start = start + part * index
+                session.add(
+                    Schedule(
+                        practitioner_id=ids[f"practitioner:{p.code}"],
+                        clinic_id=ids[f"clinic:{block.clinic}"] if block.clinic else None,
+                        service_id=ids[f"service:{code}"],
+                        weekday=block.weekday,
+                        start_time=part_start.time(),
+                        end_time=(part_start + part).time(),
+                    )
+                )
+    await session.flush()
+    return ids
+
+
+async def _people(
+    session: AsyncSession, portal: Portal, ids: dict[str, uuid.UUID], password_hash: str
+) -> None:
+    now = portal.clock.now()
+    today = _today(portal)
+    patient = Patient(
+        id=uuid.uuid4(),
+        first_name="Jan",
+        last_name="Nowicki",
+        birth_date=date(1985, 3, 14),
+        sex=Sex.MALE,
+        pesel=make_pesel(date(1985, 3, 14), "male", 417),
+        created_at=now,
+    )
+    child = Patient(
+        id=uuid.uuid4(),
+        first_name="Zofia",
+        last_name="Nowicka",
+        birth_date=date(2017, 9, 2),
+        sex=Sex.FEMALE,
+        pesel=make_pesel(date(2017, 9, 2), "female", 128),
+        guardian_id=patient.id,
+        created_at=now,
+    )
+    session.add(patient)
+    await session.flush()
+    session.add(child)
+    demo_physician = demo_data.PHYSICIANS[0]
+    accounts = [
+        Account(
+            id=uuid.uuid4(),
+            login="demo.patient",
+            login_key="demo.patient",
+            password_hash=password_hash,
+            role=Role.PATIENT,
+            email="demo.patient@example.com",
+            phone="+48600100200",
+            access_level=AccessLevel.FULL,
+            full_access_at=now,
+            full_access_source="online",
+            patient_id=patient.id,
+            created_at=now,
+            password_changed_at=now,
+        ),
+        Account(
+            id=uuid.uuid4(),
+            login="demo.physician",
+            login_key="demo.physician",
+            password_hash=password_hash,
+            role=Role.PHYSICIAN,
+            email="demo.physician@example.com",
+            access_level=AccessLevel.FULL,
+            practitioner_id=ids[f"practitioner:{demo_physician.code}"],
+            created_at=now,
+            password_changed_at=now,
+        ),
+        Account(
+            id=uuid.uuid4(),
+            login="demo.reception",
+            login_key="demo.reception",
+            password_hash=password_hash,
+            role=Role.RECEPTION,
+            email="demo.reception@example.com",
+            access_level=AccessLevel.FULL,
+            created_at=now,
+            password_changed_at=now,
+        ),
+    ]
+    session.add_all(accounts)
+    await session.flush()
+    patient_account = accounts[0]
+    session.add(
+        Consent(
+            account_id=patient_account.id,
+            kind=ConsentKind.TERMS_OF_SERVICE,
+            version=portal.config.terms_version,
+            accepted_at=now,
+            source="online",
+        )
+    )
+    # A rehabilitation referral, so the demo can book physiotherapy.
+    session.add(
+        Referral(
+            patient_id=patient.id,
+            issued_by_practitioner_id=ids[f"practitioner:{demo_physician.code}"],
+            service_type=ServiceType.REHABILITATION,
+            reason="Przewlekły ból odcinka lędźwiowego kręgosłupa; fizjoterapia 10 zabiegów.",
+            issued_at=now - timedelta(days=3),
+            valid_until=today + timedelta(days=90),
+            status=ReferralStatus.ISSUED,
+        )
+    )
+    # One upcoming visit with the demo physician, booked through the portal.
+    slot = await session.scalar(
+        select(Slot)
+        .join(Service, Service.id == Slot.service_id)
+        .where(
+            Slot.practitioner_id == ids[f"practitioner:{demo_physician.code}"],
+            Service.type == ServiceType.IN_PERSON_VISIT,
+            Slot.local_date >= today + timedelta(days=2),
+        )
+        .order_by(Slot.start_at)
+        .limit(1)
+    )
+    if slot is not None:
+        appointment = Appointment(
+            id=uuid.uuid4(),
+            slot_id=slot.id,
+            patient_id=patient.id,
+            booked_by_account_id=patient_account.id,
+            service_id=slot.service_id,
+            practitioner_id=slot.practitioner_id,
+            clinic_id=slot.clinic_id,
+            start_at=slot.start_at,
+            end_at=slot.end_at,
+            status=AppointmentStatus.BOOKED,
+            source=BookingSource.PORTAL,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(appointment)
+        session.add(
+            AppointmentEvent(
+                appointment_id=appointment.id,
+                status=AppointmentStatus.BOOKED,
+                at=now,
+                by_account_id=patient_account.id,
+                source=BookingSource.PORTAL,
+            )
+        )

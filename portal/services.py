@@ -1,0 +1,36 @@
+"""The portal's services, built once per application and shared by every edge."""
+
+from __future__ import annotations
+
+from portal.accounts import Accounts
+from portal.audit import AuditLog
+from portal.auth import Auth
+from portal.booking import Booking
+from portal.catalogue import Catalogue
+from portal.clock import Clock, SystemClock
+from portal.config import PortalConfig
+from portal.db import Database
+from portal.mail import Mailer
+from portal.passwords import Passwords
+
+
+class Portal:
+    """The domain services over one database: what the REST API, the bot and rtc call."""
+
+    def __init__(
+        self,
+        db: Database,
+        config: PortalConfig,
+        clock: Clock | None = None,
+        passwords: Passwords | None = None,
+    ) -> None:
+        self.db = db
+        self.config = config
+        self.clock: Clock = clock or SystemClock()
+        self.passwords = passwords or Passwords()
+        self.mailer = Mailer(config.smtp, config.outbox_dir)
+        self.audit = AuditLog(self.clock)
+        self.auth = Auth(db, config, self.clock, self.passwords)
+        self.accounts = Accounts(db, config, self.clock, self.passwords, self.auth, self.mailer)
+        self.catalogue = Catalogue(db, config, self.clock)
+        self.booking = Booking(db, config, self.clock, self.audit)
