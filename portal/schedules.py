@@ -30,15 +30,12 @@ async def generate_slots(
     durations = dict((await session.execute(select(Service.id, Service.duration_minutes))).all())
     start_utc = datetime.combine(first_day, datetime.min.time(), zone)
     end_utc = datetime.combine(last_day + timedelta(days=1), datetime.min.time(), zone)
-    existing: set[tuple[uuid.UUID, datetime]] = set(
-        (
-            await session.execute(
-                select(Slot.practitioner_id, Slot.start_at).where(
-                    Slot.start_at >= start_utc, Slot.start_at < end_utc
-                )
-            )
-        ).tuples()
+    rows = await session.execute(
+        select(Slot.practitioner_id, Slot.start_at).where(
+            Slot.start_at >= start_utc, Slot.start_at < end_utc
+        )
     )
+    existing: set[tuple[uuid.UUID, datetime]] = {(pid, start) for pid, start in rows}
     created = 0
     day = first_day
     while day <= last_day:

@@ -1,0 +1,1 @@
+"""Consultations: ``/consult`` signalling, rooms and aiortc roles (the consultations issue)."""

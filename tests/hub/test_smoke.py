@@ -1,0 +1,26 @@
+"""The app starts on both databases, serves health, OpenAPI and the catalogue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from tests.conftest import Api
+
+
+async def test_healthz_reports_components(client: TestClient[Any, Any]) -> None:
+    response = await client.get("/healthz")
+    assert response.status == 200
+    body = await response.json()
+    assert body["components"]["db"]["status"] == "ok"
+    assert body["components"]["rasa"]["status"] == "unavailable"
+    assert body["status"] == "degraded"
+
+
+async def test_demo_patient_sees_upcoming_visit(api: Api) -> None:
+    user = await api.login("demo.patient")
+    response = await api.client.get("/api/v1/appointments", headers=user.headers)
+    assert response.status == 200
+    items = (await response.json())["items"]
+    assert [a["status"] for a in items] == ["booked"]
