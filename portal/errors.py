@@ -14,7 +14,9 @@ HTTP-like ``status`` that the edges translate (problem+json, a bot message)::
     │   ├── ReferralRequired     403  the service needs a valid, unused referral
     │   └── ServiceLimitReached  403  a basic account already has 10 active services
     ├── NotFound                 404  no such object, or not one the principal may see
-    └── Conflict                 409  the state of the world forbids it (slot taken, duplicate)
+    ├── Conflict                 409  the state of the world forbids it (slot taken, duplicate)
+    ├── PayloadTooLarge          413  an upload over its size limit
+    └── UnsupportedMediaType     415  an upload of a type we do not accept (judged by content)
 """
 
 from __future__ import annotations
@@ -126,3 +128,17 @@ class Conflict(PortalError):
 
     status = 409
     default_code = "conflict"
+
+
+class PayloadTooLarge(PortalError):
+    """An upload is larger than allowed."""
+
+    status = 413
+    default_code = "file_too_large"
+
+
+class UnsupportedMediaType(PortalError):
+    """An upload's content is not of an accepted type, whatever its name or declared type."""
+
+    status = 415
+    default_code = "file_type_not_allowed"

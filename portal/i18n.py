@@ -24,6 +24,10 @@ FIELD_NAMES: Final[dict[str, dict[Language, str]]] = {
     "password": {"pl": "hasło", "en": "password"},
     "new_password": {"pl": "nowe hasło", "en": "new password"},
     "old_password": {"pl": "obecne hasło", "en": "current password"},
+    "file": {"pl": "plik", "en": "file"},
+    "description": {"pl": "opis", "en": "description"},
+    "text": {"pl": "treść", "en": "text"},
+    "reason": {"pl": "powód", "en": "reason"},
 }
 
 MESSAGES: Final[dict[str, dict[Language, str]]] = {
@@ -250,6 +254,110 @@ MESSAGES: Final[dict[str, dict[Language, str]]] = {
         "en": "This idempotency key was used for a different booking.",
     },
     "patient_not_found": {"pl": "Nie ma takiego pacjenta.", "en": "No such patient."},
+    # records
+    "full_access_required_records": {
+        "pl": "Dokumentacja medyczna jest dostępna przy pełnym dostępie: zaakceptuj regulamin.",
+        "en": "Medical records need full access: accept the Terms of Service.",
+    },
+    "appointment_not_completed": {
+        "pl": "Pytanie możesz zadać tylko po odbytej wizycie.",
+        "en": "You can ask a question only about a visit that took place.",
+    },
+    "question_window_closed": {
+        "pl": "Pytania do lekarza można zadawać do {days} dni po wizycie.",
+        "en": "Questions can be asked up to {days} days after the visit.",
+    },
+    "question_already_open": {
+        "pl": "Masz już otwarte pytanie dotyczące tej wizyty. Poczekaj na odpowiedź lekarza.",
+        "en": "You already have an open question about this visit. Please wait for the answer.",
+    },
+    "question_not_found": {"pl": "Nie ma takiego pytania.", "en": "No such question."},
+    "question_already_answered": {
+        "pl": "Na to pytanie już udzielono odpowiedzi.",
+        "en": "This question has already been answered.",
+    },
+    "prescription_not_found": {"pl": "Nie ma takiej recepty.", "en": "No such prescription."},
+    "prescription_order_pending": {
+        "pl": "Zamówienie tego leku czeka już na decyzję lekarza.",
+        "en": "An order for this medication is already waiting for the physician.",
+    },
+    "order_not_found": {"pl": "Nie ma takiego zamówienia.", "en": "No such order."},
+    "order_already_reviewed": {
+        "pl": "To zamówienie zostało już rozpatrzone.",
+        "en": "This order has already been reviewed.",
+    },
+    "rejection_reason_required": {
+        "pl": "Podaj powód odmowy.",
+        "en": "Give the reason for the rejection.",
+    },
+    "appointment_not_started": {
+        "pl": "Wizytę można oznaczyć jako odbytą dopiero od jej rozpoczęcia.",
+        "en": "A visit can be marked as attended only once it has started.",
+    },
+    "result_not_found": {"pl": "Nie ma takiego wyniku.", "en": "No such result."},
+    "referral_target_required": {
+        "pl": "Wskaż usługę, rodzaj usługi lub specjalizację, do której kierujesz.",
+        "en": "Name the service, service type or specialty the referral is for.",
+    },
+    "referral_not_found": {"pl": "Nie ma takiego skierowania.", "en": "No such referral."},
+    "valid_until_past": {
+        "pl": "Data ważności musi być w przyszłości.",
+        "en": "The expiry date must be in the future.",
+    },
+    # documents
+    "document_regulations_required": {
+        "pl": "Zaakceptuj regulamin dodawania dokumentów, zanim dodasz plik.",
+        "en": "Accept the document regulations before adding a file.",
+    },
+    "document_regulations_outdated": {
+        "pl": "Aktualna wersja regulaminu dokumentów to {current}.",
+        "en": "The current version of the document regulations is {current}.",
+    },
+    "file_type_not_allowed": {
+        "pl": "Dozwolone są tylko pliki JPG, JPEG, PNG i PDF.",
+        "en": "Only JPG, JPEG, PNG and PDF files are allowed.",
+    },
+    "file_too_large": {
+        "pl": "Plik może mieć najwyżej {max_mb} MB.",
+        "en": "A file may be at most {max_mb} MB.",
+    },
+    "file_empty": {"pl": "Plik jest pusty.", "en": "The file is empty."},
+    "document_limit_reached": {
+        "pl": "Możesz przechowywać najwyżej {limit} plików. Usuń jeden, aby dodać nowy.",
+        "en": "You can keep at most {limit} files. Delete one to add another.",
+    },
+    "image_too_large": {
+        "pl": "Obraz ma zbyt wiele pikseli (najwyżej {max_megapixels} Mpx).",
+        "en": "The image has too many pixels (at most {max_megapixels} MP).",
+    },
+    "file_corrupt": {
+        "pl": "Pliku nie da się odczytać. Zapisz go ponownie i spróbuj jeszcze raz.",
+        "en": "The file cannot be read. Save it again and retry.",
+    },
+    "pdf_active_content": {
+        "pl": "Ten PDF zawiera aktywną treść (skrypty, automatyczne akcje lub załączniki). "
+        "Wydrukuj go do nowego PDF-a i spróbuj ponownie.",
+        "en": "This PDF carries active content (scripts, automatic actions or attachments). "
+        "Print it to a new PDF and try again.",
+    },
+    "upload_incomplete": {
+        "pl": "Przesyłanie zostało przerwane. Spróbuj ponownie.",
+        "en": "The upload was interrupted. Please try again.",
+    },
+    "multipart_required": {
+        "pl": "Wyślij plik jako multipart/form-data z polami file i description.",
+        "en": "Send the file as multipart/form-data with the fields file and description.",
+    },
+    "no_upcoming_consultation": {
+        "pl": "Nie masz nadchodzącej konsultacji telefonicznej ani online, "
+        "do której można dodać plik.",
+        "en": "You have no upcoming telephone or online consultation to attach a file to.",
+    },
+    "appointment_not_remote": {
+        "pl": "Pliki dodaje się do konsultacji telefonicznej lub online.",
+        "en": "Files are attached to a telephone or online consultation.",
+    },
+    "document_not_found": {"pl": "Nie ma takiego dokumentu.", "en": "No such document."},
 }
 
 

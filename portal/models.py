@@ -425,6 +425,16 @@ class Referral(Base):
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     valid_until: Mapped[date] = mapped_column(Date)
     status: Mapped[ReferralStatus] = mapped_column(_enum(ReferralStatus, "referral_status"))
+    appointment_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("appointments.id", use_alter=True, name="fk_referrals_appointment_id")
+    )
+    """The visit at which it was written, if any."""
+    access_code: Mapped[str | None] = mapped_column(String(4))
+    """The 4-digit code a Polish e-referral carries (shown to the patient)."""
+
+    issued_by: Mapped[Practitioner] = relationship(lazy="joined")
+    service: Mapped[Service | None] = relationship(lazy="joined")
+    specialty: Mapped[Specialty | None] = relationship(lazy="joined")
 
 
 class AuditEvent(Base):
@@ -443,3 +453,181 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(32))
     outcome: Mapped[str] = mapped_column(String(16))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class DiagnosticReport(Base):
+    """An examination result with its values and the physician's comment (FHIR DiagnosticReport).
+
+    The patient sees it once ``released_at`` is set.
+    """
+
+    __tablename__ = "results"
+    __table_args__ = (Index("ix_results_patient_created", "patient_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"))
+    appointment_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("appointments.id"))
+    test_name: Mapped[str] = mapped_column(String(200))
+    values: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    """Each value: name, value, unit, reference_low, reference_high, reference_text, flag."""
+    performed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    physician_comment: Mapped[str | None] = mapped_column(Text)
+    commented_by_practitioner_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("practitioners.id")
+    )
+    attachment_document_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("documents.id", ondelete="SET NULL")
+    )
+    created_by_account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Instruction(Base):
+    """The physician's instructions after a visit (a FHIR CarePlan's narrative)."""
+
+    __tablename__ = "instructions"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    appointment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("appointments.id"), index=True)
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"), index=True)
+    practitioner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practitioners.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PrescriptionStatus(enum.StrEnum):
+    """MedicationRequest.status, as the portal uses it."""
+
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class MedicationRequest(Base):
+    """An issued e-prescription (FHIR MedicationRequest) with its key and access code."""
+
+    __tablename__ = "prescriptions"
+    __table_args__ = (Index("ix_prescriptions_patient_issued", "patient_id", "issued_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"))
+    practitioner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practitioners.id"))
+    appointment_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("appointments.id"))
+    medication_code: Mapped[str | None] = mapped_column(String(64))
+    medication_name: Mapped[str] = mapped_column(String(200))
+    substance: Mapped[str | None] = mapped_column(String(200))
+    form: Mapped[str | None] = mapped_column(String(200))
+    dosage: Mapped[str] = mapped_column(String(500))
+    prescription_key: Mapped[str] = mapped_column(String(64), unique=True)
+    access_code: Mapped[str] = mapped_column(String(4))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    valid_until: Mapped[date] = mapped_column(Date)
+    status: Mapped[PrescriptionStatus] = mapped_column(
+        _enum(PrescriptionStatus, "prescription_status")
+    )
+    issuer: Mapped[str] = mapped_column(String(32))
+    """Which issuing system produced the key: ``local`` for the built-in one."""
+
+    practitioner: Mapped[Practitioner] = relationship(lazy="joined")
+
+
+class OrderStatus(enum.StrEnum):
+    """State of a patient's request to renew a prescription."""
+
+    PENDING = "pending"
+    ISSUED = "issued"
+    REJECTED = "rejected"
+
+
+class PrescriptionOrder(Base):
+    """A patient's request to renew a medication from their prescription history."""
+
+    __tablename__ = "prescription_orders"
+    __table_args__ = (
+        Index("ix_prescription_orders_reviewer_status", "reviewer_practitioner_id", "status"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"), index=True)
+    source_prescription_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("prescriptions.id"))
+    requested_by_account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"))
+    reviewer_practitioner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practitioners.id"))
+    note: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus, "order_status"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rejection_reason: Mapped[str | None] = mapped_column(String(500))
+    issued_prescription_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("prescriptions.id")
+    )
+    source: Mapped[BookingSource] = mapped_column(_enum(BookingSource, "booking_source"))
+
+    source_prescription: Mapped[MedicationRequest] = relationship(
+        lazy="joined", foreign_keys=[source_prescription_id]
+    )
+    issued_prescription: Mapped[MedicationRequest | None] = relationship(
+        lazy="joined", foreign_keys=[issued_prescription_id]
+    )
+
+
+class QuestionStatus(enum.StrEnum):
+    """Whether the physician has answered."""
+
+    OPEN = "open"
+    ANSWERED = "answered"
+
+
+class Question(Base):
+    """"Ask your doctor": a question about an attended visit, and the physician's answer."""
+
+    __tablename__ = "questions"
+    __table_args__ = (
+        Index("ix_questions_practitioner_status", "practitioner_id", "status"),
+        # One open question at a time per visit, whatever races the service check loses.
+        Index(
+            "uq_questions_open_per_appointment",
+            "appointment_id",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    appointment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("appointments.id"), index=True)
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"), index=True)
+    practitioner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practitioners.id"))
+    asked_by_account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[QuestionStatus] = mapped_column(_enum(QuestionStatus, "question_status"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Document(Base):
+    """A file a patient (or a physician in a consultation) attached (FHIR DocumentReference).
+
+    ``stored_name`` is random and lives outside any served folder; ``file_name`` is only for
+    display and the download's Content-Disposition.
+    """
+
+    __tablename__ = "documents"
+    __table_args__ = (Index("ix_documents_patient_created", "patient_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"))
+    appointment_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("appointments.id"), index=True
+    )
+    uploaded_by_account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"))
+    description: Mapped[str] = mapped_column(String(500))
+    file_name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(32), default="patient_upload")
+    """``patient_upload`` (counts toward the 5-file limit), ``consultation`` or ``result``."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
