@@ -122,6 +122,7 @@ class Settings:
         return PortalConfig(
             secret=self.secret,
             public_url=self.public_url,
+            documents_dir=self.documents_dir,
             outbox_dir=self.var_dir / "outbox",
             smtp=self.smtp,
         )

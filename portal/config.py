@@ -55,6 +55,8 @@ class PortalConfig:
     """Key for signing bearer tokens (HMAC-SHA256)."""
     public_url: str = "http://127.0.0.1:8080"
     """Base URL patients reach the portal at; used in e-mailed links."""
+    documents_dir: Path = Path("var/documents")
+    """Where uploaded documents are stored: outside any folder the hub serves."""
     outbox_dir: Path = Path("var/outbox")
     """Where e-mails are written as .eml files when SMTP is not configured."""
     smtp: SmtpConfig | None = None
