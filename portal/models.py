@@ -482,6 +482,8 @@ class DiagnosticReport(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    commented_by: Mapped[Practitioner | None] = relationship(lazy="joined")
+
 
 class Instruction(Base):
     """The physician's instructions after a visit (a FHIR CarePlan's narrative)."""
@@ -494,6 +496,8 @@ class Instruction(Base):
     practitioner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("practitioners.id"))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    practitioner: Mapped[Practitioner] = relationship(lazy="joined")
 
 
 class PrescriptionStatus(enum.StrEnum):
@@ -563,6 +567,7 @@ class PrescriptionOrder(Base):
     )
     source: Mapped[BookingSource] = mapped_column(_enum(BookingSource, "booking_source"))
 
+    reviewer: Mapped[Practitioner] = relationship(lazy="joined")
     source_prescription: Mapped[MedicationRequest] = relationship(
         lazy="joined", foreign_keys=[source_prescription_id]
     )
@@ -604,6 +609,8 @@ class Question(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     answer: Mapped[str | None] = mapped_column(Text)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    practitioner: Mapped[Practitioner] = relationship(lazy="joined")
 
 
 class Document(Base):

@@ -22,9 +22,15 @@ from portal.models import (
     Clinic,
     Consent,
     ConsentKind,
+    DiagnosticReport,
+    Instruction,
+    MedicationRequest,
     Patient,
     Practitioner,
     PractitionerSpecialty,
+    PrescriptionStatus,
+    Question,
+    QuestionStatus,
     Referral,
     ReferralStatus,
     Role,
@@ -36,6 +42,7 @@ from portal.models import (
     Specialty,
 )
 from portal.pesel import make_pesel
+from portal.records import ResultValue
 from portal.schedules import generate_slots
 from portal.services import Portal
 
@@ -257,6 +264,7 @@ async def _people(
             status=ReferralStatus.ISSUED,
         )
     )
+    await _history(session, portal, ids, patient, patient_account)
     # One upcoming visit with the demo physician, booked through the portal.
     slot = await session.scalar(
         select(Slot)
@@ -295,3 +303,134 @@ async def _people(
                 source=BookingSource.PORTAL,
             )
         )
+
+
+async def _history(
+    session: AsyncSession,
+    portal: Portal,
+    ids: dict[str, uuid.UUID],
+    patient: Patient,
+    account: Account,
+) -> None:
+    """Two attended visits with the demo physician and the records they produced."""
+    zone = ZoneInfo(portal.config.timezone)
+    physician_id = ids[f"practitioner:{demo_data.PHYSICIANS[0].code}"]
+    service_id = ids["service:internal-medicine-visit"]
+    clinic_id = ids[f"clinic:{demo_data.CLINICS[0].code}"]
+    medications = {m.code: m for m in demo_data.MEDICATIONS}
+    visits: list[Appointment] = []
+    for days_ago in (20, 5):
+        day = _today(portal) - timedelta(days=days_ago)
+        start = datetime.combine(day, datetime.min.time(), zone).replace(hour=10)
+        slot = Slot(
+            practitioner_id=physician_id,
+            clinic_id=clinic_id,
+            service_id=service_id,
+            start_at=start,
+            end_at=start + timedelta(minutes=15),
+            local_date=day,
+            local_minute=600,
+        )
+        session.add(slot)
+        await session.flush()
+        visit = Appointment(
+            id=uuid.uuid4(),
+            slot_id=slot.id,
+            patient_id=patient.id,
+            booked_by_account_id=account.id,
+            service_id=service_id,
+            practitioner_id=physician_id,
+            clinic_id=clinic_id,
+            start_at=start,
+            end_at=start + timedelta(minutes=15),
+            status=AppointmentStatus.COMPLETED,
+            source=BookingSource.PORTAL,
+            created_at=start - timedelta(days=3),
+            updated_at=start + timedelta(minutes=15),
+        )
+        session.add(visit)
+        for status, at in (
+            (AppointmentStatus.BOOKED, start - timedelta(days=3)),
+            (AppointmentStatus.COMPLETED, start + timedelta(minutes=15)),
+        ):
+            session.add(
+                AppointmentEvent(
+                    appointment_id=visit.id,
+                    status=status,
+                    at=at,
+                    by_account_id=account.id,
+                    source=BookingSource.PORTAL,
+                )
+            )
+        visits.append(visit)
+    await session.flush()
+    first, second = visits
+    session.add(
+        Instruction(
+            appointment_id=first.id,
+            patient_id=patient.id,
+            practitioner_id=physician_id,
+            text=(
+                "Metformina 500 mg 2 razy dziennie po posiłku. Dieta z ograniczeniem cukrów "
+                "prostych, 30 minut ruchu dziennie. Kontrola glikemii na czczo co tydzień; "
+                "wizyta kontrolna za 3 miesiące z wynikiem HbA1c."
+            ),
+            created_at=first.end_at,
+        )
+    )
+    session.add(
+        DiagnosticReport(
+            patient_id=patient.id,
+            appointment_id=first.id,
+            test_name="Morfologia krwi z rozmazem",
+            values=[
+                ResultValue("Hemoglobina (HGB)", "14.8", "g/dl", 13.5, 18.0).as_json(),
+                ResultValue("Leukocyty (WBC)", "11.2", "tys/µl", 4.0, 10.0).as_json(),
+                ResultValue("Płytki krwi (PLT)", "243", "tys/µl", 150, 400).as_json(),
+                ResultValue("Glukoza na czczo", "118", "mg/dl", 70, 99).as_json(),
+            ],
+            performed_at=first.start_at + timedelta(days=1),
+            physician_comment=(
+                "Nieznacznie podwyższone leukocyty, prawdopodobnie po niedawnej infekcji; "
+                "glikemia na czczo podwyższona - kontynuować leczenie, kontrola za 3 miesiące."
+            ),
+            commented_by_practitioner_id=physician_id,
+            created_by_account_id=account.id,
+            created_at=first.start_at + timedelta(days=2),
+            released_at=first.start_at + timedelta(days=2),
+        )
+    )
+    for visit, codes in ((first, ("metformax-500", "bisocard-5")), (second, ("euthyrox-n-50",))):
+        for code in codes:
+            medication = medications[code]
+            session.add(
+                MedicationRequest(
+                    patient_id=patient.id,
+                    practitioner_id=physician_id,
+                    appointment_id=visit.id,
+                    medication_code=medication.code,
+                    medication_name=medication.name,
+                    substance=medication.substance,
+                    form=medication.form,
+                    dosage=medication.dosage_pl,
+                    prescription_key="".join(str(secrets.randbelow(10)) for _ in range(44)),
+                    access_code=f"{secrets.randbelow(10_000):04d}",
+                    issued_at=visit.end_at,
+                    valid_until=visit.end_at.astimezone(zone).date() + timedelta(days=30),
+                    status=PrescriptionStatus.ACTIVE,
+                    issuer="local",
+                )
+            )
+    session.add(
+        Question(
+            appointment_id=first.id,
+            patient_id=patient.id,
+            practitioner_id=physician_id,
+            asked_by_account_id=account.id,
+            text="Czy metforminę mogę brać razem z suplementem magnezu?",
+            status=QuestionStatus.ANSWERED,
+            created_at=first.end_at + timedelta(days=1),
+            answer="Tak, można je przyjmować razem; magnez najlepiej wieczorem.",
+            answered_at=first.end_at + timedelta(days=2),
+        )
+    )

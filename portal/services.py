@@ -10,8 +10,11 @@ from portal.catalogue import Catalogue
 from portal.clock import Clock, SystemClock
 from portal.config import PortalConfig
 from portal.db import Database
+from portal.desk import Desk
+from portal.eprescription import LocalPrescriptionIssuer, PrescriptionIssuer
 from portal.mail import Mailer
 from portal.passwords import Passwords
+from portal.records import Records
 
 
 class Portal:
@@ -23,6 +26,7 @@ class Portal:
         config: PortalConfig,
         clock: Clock | None = None,
         passwords: Passwords | None = None,
+        issuer: PrescriptionIssuer | None = None,
     ) -> None:
         self.db = db
         self.config = config
@@ -34,3 +38,7 @@ class Portal:
         self.accounts = Accounts(db, config, self.clock, self.passwords, self.auth, self.mailer)
         self.catalogue = Catalogue(db, config, self.clock)
         self.booking = Booking(db, config, self.clock, self.audit)
+        self.records = Records(
+            db, config, self.clock, self.audit, issuer or LocalPrescriptionIssuer()
+        )
+        self.desk = Desk(db, config, self.clock, self.audit)

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from portal.services import Portal
 
-from . import accounts, appointments, catalogue
+from . import accounts, appointments, catalogue, desk, records
 from .framework import (
     API_PREFIX,
     PORTAL_KEY,
@@ -18,7 +18,13 @@ from .framework import (
 )
 from .openapi import openapi_handler
 
-ROUTERS: list[Router] = [accounts.router, catalogue.router, appointments.router]
+ROUTERS: list[Router] = [
+    accounts.router,
+    catalogue.router,
+    appointments.router,
+    records.router,
+    desk.router,
+]
 
 __all__ = ["PORTAL_KEY", "ROUTERS", "setup_api"]
 
