@@ -4,13 +4,17 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint setup setup-hub setup-bot seed clean
+.PHONY: run test lint setup setup-hub setup-bot seed model clean
 
 run: setup
 	$(PY) -m hub run
 
-test: setup lint
+test: setup lint model
 	$(PY) -m pytest $(PYTEST_ARGS)
+	@if [ -x .venv-bot/bin/python ] && [ -d tests/actions ]; then \
+	  .venv-bot/bin/python -m pytest tests/actions --confcutdir=tests/actions \
+	    -c tests/actions/pytest.ini $(BOT_PYTEST_ARGS); \
+	else echo "bot-side tests: skipped (no .venv-bot)"; fi
 
 lint: setup-hub
 	$(VENV)/bin/ruff check .
@@ -27,6 +31,12 @@ setup-bot:
 
 seed: setup-hub
 	$(PY) -m hub seed
+
+# Trains the assistant only when config, domain or training data changed (hash-named model);
+# without .venv-bot or a Rasa project it says so and carries on.
+model: setup
+	@if [ -x .venv-bot/bin/rasa ] && [ -f config.yml ]; then $(PY) -m hub train; \
+	else echo "assistant model: skipped (no .venv-bot or no Rasa project)"; fi
 
 
 clean:

@@ -14,7 +14,9 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from sqlalchemy import text
 
+from hub.assistant import AssistantProject, process_specs
 from hub.settings import Settings
+from hub.supervisor import Supervisor
 from portal.api import PORTAL_KEY, setup_api
 from portal.clock import Clock
 from portal.db import Database
@@ -30,6 +32,7 @@ DATABASE_KEY = web.AppKey("database", Database)
 HTTP_KEY = web.AppKey("http", aiohttp.ClientSession)
 REDIS_KEY = web.AppKey("redis", aioredis.Redis)
 STARTED_KEY = web.AppKey("started", float)
+SUPERVISOR_KEY = web.AppKey("supervisor", Supervisor)
 
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web_widget"
 HEALTH_TIMEOUT = aiohttp.ClientTimeout(total=1.5)
@@ -48,8 +51,13 @@ def create_app(
     clock: Clock | None = None,
     passwords: Passwords | None = None,
     database: Database | None = None,
+    supervise_assistant: bool = False,
 ) -> web.Application:
-    """Build the hub application; nothing is opened until the app starts."""
+    """Build the hub application; nothing is opened until the app starts.
+
+    With ``supervise_assistant`` the hub also runs Rasa and the action server as its children
+    (when ``.venv-bot`` and a trained model exist) and stops them when it stops.
+    """
     settings = settings.ensure_secret()
     app = web.Application(client_max_size=16 * 1024**2)
     app[SETTINGS_KEY] = settings
@@ -64,6 +72,8 @@ def create_app(
     app.cleanup_ctx.append(_http_ctx)
     if settings.redis_url:
         app.cleanup_ctx.append(_redis_ctx)
+    if supervise_assistant:
+        app.cleanup_ctx.append(_assistant_ctx)
     app.router.add_get("/healthz", healthz, name="healthz")
     if WEB_ROOT.is_dir():
         app.router.add_get("/", _index)
@@ -97,6 +107,25 @@ async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
     await client.aclose()
 
 
+async def _assistant_ctx(app: web.Application) -> AsyncIterator[None]:
+    project = AssistantProject()
+    model = project.model_path() if project.project_available() else None
+    if not project.runtime_available() or model is None or not model.exists():
+        log.warning(
+            "assistant not started: %s",
+            "no .venv-bot (python3.10 missing?)"
+            if not project.runtime_available()
+            else "no trained model (run `python -m hub train`)",
+        )
+        yield
+        return
+    supervisor = Supervisor(process_specs(app[SETTINGS_KEY], project, model), app[HTTP_KEY])
+    app[SUPERVISOR_KEY] = supervisor
+    supervisor.start()
+    yield
+    await supervisor.stop()
+
+
 async def _index(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(WEB_ROOT / "index.html")
 
@@ -114,6 +143,10 @@ async def healthz(request: web.Request) -> web.Response:
         checks["redis"] = _check_redis(app[REDIS_KEY])
     results = await asyncio.gather(*checks.values())
     components = dict(zip(checks, results, strict=True))
+    supervisor = app.get(SUPERVISOR_KEY)
+    for name in ("rasa", "actions"):
+        if supervisor is not None and name in supervisor.states:
+            components[name]["process"] = supervisor.states[name].as_json()
     status = "ok" if all(c["status"] == "ok" for c in components.values()) else "degraded"
     if components["db"]["status"] != "ok":
         status = "down"

@@ -1,9 +1,11 @@
-"""The command line: ``python -m hub run | serve | seed``.
+"""The command line: ``python -m hub run | serve | seed | train``.
 
-- ``run``: migrate, seed an empty database, then serve the hub (what ``make run`` does after
-  setting up); the assistant's processes join it in the assistant's issue.
+- ``run``: migrate, seed an empty database, train the assistant's model when its inputs
+  changed, then serve the hub with Rasa and the action server as supervised children (what
+  ``make run`` does after setting up).
 - ``serve [--host H] [--port P]``: the hub alone.
 - ``seed``: migrate, then load the demo data into an empty database.
+- ``train [--force]``: train the assistant's model when its inputs changed.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import sys
 from aiohttp import web
 
 from hub.app import configure_logging, create_app
+from hub.assistant import AssistantProject, train_command
 from hub.settings import Settings, SettingsError
 from portal.db import Database
 from portal.migrate import upgrade
@@ -34,7 +37,11 @@ def main(argv: list[str] | None = None) -> int:
         command.add_argument("--host", help="listen address (HUB_HOST)")
         command.add_argument("--port", type=int, help="listen port (HUB_PORT)")
     commands.add_parser("seed", help="migrate, then load demo data into an empty database")
+    train = commands.add_parser("train", help="train the assistant when its inputs changed")
+    train.add_argument("--force", action="store_true", help="train even when current")
     args = parser.parse_args(argv)
+    if args.command == "train":
+        return train_command(force=args.force)
     try:
         settings = Settings.from_env().ensure_secret()
     except SettingsError as error:
@@ -45,11 +52,13 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(_seed(settings))
         return 0
     settings = settings.with_overrides(args.host, args.port)
-    if args.command == "run":
+    supervise = args.command == "run"
+    if supervise:
         asyncio.run(_seed(settings))
+        _prepare_assistant()
     _banner(settings)
     web.run_app(
-        create_app(settings),
+        create_app(settings, supervise_assistant=supervise),
         host=settings.host,
         port=settings.port,
         print=None,
@@ -80,6 +89,20 @@ async def _seed(settings: Settings) -> SeedReport:
     return report
 
 
+def _prepare_assistant() -> None:
+    project = AssistantProject()
+    if not project.runtime_available():
+        print(
+            "NOTE: the assistant will not run: .venv-bot (Python 3.10 with Rasa) is missing. "
+            "The portal works without it; /healthz shows rasa and actions as unavailable."
+        )
+        return
+    if not project.project_available():
+        print("NOTE: no Rasa project in this checkout: the assistant will not run.")
+        return
+    train_command()
+
+
 def random_password_for(settings: Settings) -> str:
     """A random demo password, kept in var/demo_password (0600) so it can be looked up later."""
     value = random_password()
@@ -105,6 +128,7 @@ def _banner(settings: Settings) -> None:
                 f"Patient portal hub: {base}/",
                 f"  API (OpenAPI 3.1): {base}/api/v1/openapi.json",
                 f"  Health:            {base}/healthz",
+                f"  Assistant (Rasa):  {settings.rasa_url} (logs: {settings.var_dir}/logs)",
                 f"  Database:          {_redact(settings.database_url)}",
                 f"  Redis:             {redis}",
                 f"  Demo logins:       {', '.join(DEMO_LOGINS)} "

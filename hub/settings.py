@@ -44,6 +44,8 @@ class Settings:
     """RASA_URL: the Rasa server (loopback only)."""
     actions_url: str = "http://127.0.0.1:5055"
     """ACTIONS_URL: the Rasa action server."""
+    rasa_token: Secret = field(default_factory=lambda: Secret(""))
+    """RASA_TOKEN: token of Rasa's HTTP API (generated into var/rasa_token when unset)."""
     ice_servers: list[dict[str, Any]] = field(default_factory=list)
     """ICE_SERVERS: JSON list of RTCIceServer objects handed to browsers."""
     public_url: str = ""
@@ -85,6 +87,7 @@ class Settings:
             secret=Secret(env.get("HUB_SECRET", "")),
             rasa_url=env.get("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
             actions_url=env.get("ACTIONS_URL", "http://127.0.0.1:5055").rstrip("/"),
+            rasa_token=Secret(env.get("RASA_TOKEN", "")),
             ice_servers=_ice_servers(env.get("ICE_SERVERS", "")),
             public_url=(env.get("PUBLIC_URL") or f"http://{host}:{port}").rstrip("/"),
             smtp=smtp,
@@ -103,19 +106,28 @@ class Settings:
         return changed
 
     def ensure_secret(self) -> Settings:
-        """A copy whose secret is set: from HUB_SECRET, else from (or into) var/hub_secret."""
-        if self.secret.reveal():
-            return self
-        path = self.var_dir / "hub_secret"
+        """A copy whose secrets are set: from the environment, else from (or into) var/.
+
+        HUB_SECRET goes to ``var/hub_secret`` and RASA_TOKEN to ``var/rasa_token`` (mode 0600),
+        generated once and reused by every later start.
+        """
+        changed = self
+        if not self.secret.reveal():
+            changed = replace(changed, secret=Secret(self._stored_secret("hub_secret")))
+        if not self.rasa_token.reveal():
+            changed = replace(changed, rasa_token=Secret(self._stored_secret("rasa_token")))
+        return changed
+
+    def _stored_secret(self, name: str) -> str:
+        path = self.var_dir / name
         if path.exists():
-            value = path.read_text().strip()
-        else:
-            self.var_dir.mkdir(parents=True, exist_ok=True)
-            value = secrets.token_urlsafe(48)
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "w") as handle:
-                handle.write(value + "\n")
-        return replace(self, secret=Secret(value))
+            return path.read_text().strip()
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_urlsafe(48)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(value + "\n")
+        return value
 
     def portal_config(self) -> PortalConfig:
         """The domain's share of the settings."""
