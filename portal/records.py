@@ -9,9 +9,9 @@ every refusal is audit-logged.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.access import Principal, family_ids, resolve_patient
+from portal.access import Principal, family_ids
 from portal.audit import DENIED, AuditLog
 from portal.clock import Clock
 from portal.config import PortalConfig
@@ -162,8 +162,8 @@ class Records:
         self, principal: Principal, patient_id: uuid.UUID | None = None
     ) -> list[Referral]:
         """The patient's referrals, newest first (expired ones included, marked by date)."""
+        ids = await self._patients_read(principal, patient_id)
         async with self.db.read() as session:
-            ids = await self._patients_read(session, principal, patient_id)
             rows = await session.scalars(
                 select(Referral)
                 .where(Referral.patient_id.in_(ids))
@@ -175,8 +175,8 @@ class Records:
         self, principal: Principal, patient_id: uuid.UUID | None = None
     ) -> list[DiagnosticReport]:
         """Released results with the physician's comment, newest first."""
+        ids = await self._patients_read(principal, patient_id)
         async with self.db.read() as session:
-            ids = await self._patients_read(session, principal, patient_id)
             rows = await session.scalars(
                 select(DiagnosticReport)
                 .where(
@@ -192,8 +192,8 @@ class Records:
         self, principal: Principal, patient_id: uuid.UUID | None = None
     ) -> list[Instruction]:
         """The physicians' instructions after visits, newest first."""
+        ids = await self._patients_read(principal, patient_id)
         async with self.db.read() as session:
-            ids = await self._patients_read(session, principal, patient_id)
             rows = await session.scalars(
                 select(Instruction)
                 .where(Instruction.patient_id.in_(ids))
@@ -205,8 +205,8 @@ class Records:
         self, principal: Principal, patient_id: uuid.UUID | None = None
     ) -> PrescriptionHistory:
         """Issued prescriptions (newest first) and renewal orders (newest first)."""
+        ids = await self._patients_read(principal, patient_id)
         async with self.db.read() as session:
-            ids = await self._patients_read(session, principal, patient_id)
             prescriptions = await session.scalars(
                 select(MedicationRequest)
                 .where(MedicationRequest.patient_id.in_(ids))
@@ -223,8 +223,8 @@ class Records:
         self, principal: Principal, patient_id: uuid.UUID | None = None
     ) -> list[Question]:
         """Questions to doctors and their answers, newest first."""
+        ids = await self._patients_read(principal, patient_id)
         async with self.db.read() as session:
-            ids = await self._patients_read(session, principal, patient_id)
             rows = await session.scalars(
                 select(Question)
                 .where(Question.patient_id.in_(ids))
@@ -499,7 +499,10 @@ class Records:
             raise InvalidInput.single("reason", "rejection_reason_required")
         try:
             async with self.db.write() as session:
-                order = await session.get(PrescriptionOrder, order_id, with_for_update=True)
+                # "OF prescription_orders": PostgreSQL refuses to lock outer-joined eager loads.
+                order = await session.get(
+                    PrescriptionOrder, order_id, with_for_update={"of": PrescriptionOrder}
+                )
                 if order is None or order.reviewer_practitioner_id != principal.practitioner_id:
                     raise RecordDenied(
                         "order_not_found",
@@ -594,7 +597,9 @@ class Records:
             raise InvalidInput.single("answer", "field_required")
         try:
             async with self.db.write() as session:
-                question = await session.get(Question, question_id, with_for_update=True)
+                question = await session.get(
+                    Question, question_id, with_for_update={"of": Question}
+                )
                 if question is None or question.practitioner_id != principal.practitioner_id:
                     raise RecordDenied(
                         "question_not_found",
@@ -623,14 +628,28 @@ class Records:
     # -- helpers ----------------------------------------------------------------------------
 
     async def _patients_read(
-        self, session: AsyncSession, principal: Principal, patient_id: uuid.UUID | None
+        self, principal: Principal, patient_id: uuid.UUID | None
     ) -> set[uuid.UUID]:
-        """Whose records a patient principal reads: everyone in the family, or one of them."""
+        """Whose records a patient principal reads: everyone in the family, or one of them.
+
+        Naming an existing patient outside the family is "not found" and audited as a denial.
+        """
         principal.require_role(Role.PATIENT)
         principal.require_full_access()
-        if patient_id is None:
-            return await family_ids(session, principal)
-        return {(await resolve_patient(session, principal, patient_id)).id}
+        try:
+            async with self.db.read() as session:
+                family = await family_ids(session, principal)
+                if patient_id is None:
+                    return family
+                if patient_id not in family:
+                    exists = await session.get(Patient, patient_id) is not None
+                    raise RecordDenied(
+                        "patient_not_found", "Patient", patient_id, patient_id if exists else None
+                    )
+                return {patient_id}
+        except RecordDenied as denied:
+            await self._record_denial(principal, denied, "read")
+            raise
 
     async def _physician_write(
         self,
