@@ -562,9 +562,7 @@ class PrescriptionOrder(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rejection_reason: Mapped[str | None] = mapped_column(String(500))
-    issued_prescription_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("prescriptions.id")
-    )
+    issued_prescription_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("prescriptions.id"))
     source: Mapped[BookingSource] = mapped_column(_enum(BookingSource, "booking_source"))
 
     reviewer: Mapped[Practitioner] = relationship(lazy="joined")
@@ -584,7 +582,7 @@ class QuestionStatus(enum.StrEnum):
 
 
 class Question(Base):
-    """"Ask your doctor": a question about an attended visit, and the physician's answer."""
+    """Ask your doctor: a question about an attended visit, and the physician's answer."""
 
     __tablename__ = "questions"
     __table_args__ = (
