@@ -209,8 +209,10 @@ async def _forwarded_middleware(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
     # Only with HUB_TRUST_PROXY=1: a reverse proxy terminates TLS and names the client.
-    scheme = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip()
-    remote = request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
+    # The proxy appends what it saw to the end of each list; earlier entries are whatever the
+    # client sent, so only the last ones are trusted.
+    scheme = request.headers.get("X-Forwarded-Proto", "").split(",")[-1].strip()
+    remote = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
     changes: dict[str, Any] = {}
     if scheme in ("http", "https"):
         changes["scheme"] = scheme

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -230,7 +230,7 @@ class Accounts:
     ) -> None:
         now = self.clock.now()
         async with self.db.write() as session:
-            account = await session.get(Account, account_id, with_for_update=True)
+            account = await session.get(Account, account_id, with_for_update={"of": Account})
             if account is None or account.role is not Role.PATIENT:
                 raise NotFound()
             session.add(
@@ -310,7 +310,7 @@ class Accounts:
         check_password(new, login=account.login, field="new_password")
         new_hash = await self.passwords.hash(new)
         async with self.db.write() as session:
-            row = await session.get(Account, account.id, with_for_update=True)
+            row = await session.get(Account, account.id, with_for_update={"of": Account})
             assert row is not None
             row.password_hash = new_hash
             row.password_changed_at = self.clock.now()
@@ -324,7 +324,9 @@ class Accounts:
             return
         async with self.db.read() as session:
             account = await session.scalar(
-                select(Account).where(or_(Account.login_key == key, Account.email == key)).limit(1)
+                select(Account)
+                .where(or_(Account.login_key == key, func.lower(Account.email) == key))
+                .limit(1)
             )
         if account is None or account.email is None:
             return
@@ -364,7 +366,7 @@ class Accounts:
             reset = await session.get(PasswordReset, digest(token), with_for_update=True)
             if reset is None or reset.used_at is not None or reset.expires_at <= now:
                 raise InvalidInput.single("token", "reset_token_invalid")
-            account = await session.get(Account, reset.account_id, with_for_update=True)
+            account = await session.get(Account, reset.account_id, with_for_update={"of": Account})
             assert account is not None
             check_password(new_password, login=account.login, field="new_password")
             reset.used_at = now

@@ -144,10 +144,7 @@ class Auth:
             account = await session.get(Account, row.account_id) if row else None
         if row is None or account is None:
             raise AuthenticationRequired()
-        if (
-            now - row.last_seen_at > self.config.session_idle_timeout
-            or now - row.created_at > self.config.session_absolute_timeout
-        ):
+        if self._expired(row):
             await self.logout(session_id)
             raise AuthenticationRequired("session_expired")
         if now - row.last_seen_at > timedelta(seconds=30):
@@ -158,6 +155,14 @@ class Auth:
                 if fresh is not None:
                     fresh.last_seen_at = now
         return Principal.of(account, via="session", session_id=session_id), row
+
+    def _expired(self, row: AuthSession) -> bool:
+        """Whether a session is past its idle or its absolute timeout."""
+        now = self.clock.now()
+        return (
+            now - row.last_seen_at > self.config.session_idle_timeout
+            or now - row.created_at > self.config.session_absolute_timeout
+        )
 
     # -- bearer tokens ----------------------------------------------------------------------
 
@@ -179,6 +184,9 @@ class Auth:
 
     async def authenticate_token(self, token: str) -> Principal:
         """The principal a bearer token speaks for; refuses a forged, expired or orphaned one."""
+        # Our tokens are ASCII; anything else would make compare_digest raise TypeError.
+        if not token.isascii():
+            raise AuthenticationRequired("token_invalid")
         try:
             prefix, body, signature = token.split(".")
         except ValueError:
@@ -197,7 +205,10 @@ class Auth:
             raise AuthenticationRequired("token_invalid")
         async with self.db.read() as session:
             account = await session.get(Account, account_id)
-            alive = session_id is None or await session.get(AuthSession, session_id) is not None
+            issuer = await session.get(AuthSession, session_id) if session_id else None
+        # A token dies with its session, also when the session has merely expired: otherwise
+        # tokens minted from tokens would outlive the idle and absolute limits.
+        alive = session_id is None or (issuer is not None and not self._expired(issuer))
         if account is None or not alive or account.role is not Role.PATIENT:
             raise AuthenticationRequired("token_invalid")
         if str(account.patient_id) != payload.get("pid"):

@@ -15,8 +15,9 @@ from .framework import (
     auth_middleware,
     install,
     problems_middleware,
+    unknown_api_path,
 )
-from .openapi import openapi_handler
+from .openapi import build_on_startup, openapi_handler
 
 ROUTERS: list[Router] = [
     accounts.router,
@@ -42,3 +43,6 @@ def setup_api(
     app.middlewares.append(auth_middleware)
     install(app, routers or ROUTERS)
     app.router.add_get(API_PREFIX + "/openapi.json", openapi_handler, name="openapi")
+    app.on_startup.append(build_on_startup)
+    # Anything else under /api/ is a problem+json 404, not the static files' answer.
+    app.router.add_route("*", "/api/{tail:.*}", unknown_api_path)

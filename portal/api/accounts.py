@@ -8,6 +8,7 @@ from aiohttp import web
 
 from portal.access import Principal
 from portal.accounts import NewDependent, Registration
+from portal.errors import AccessDenied
 from portal.i18n import Language
 from portal.models import Role
 from portal.services import Portal
@@ -100,6 +101,9 @@ async def logout(request: web.Request, portal: Portal, principal: Principal) -> 
     problems=(401, 403),
 )
 async def create_access_token(portal: Portal, principal: Principal) -> TokenOut:
+    if principal.via != "session":
+        # Tokens are minted from a login session only, never from another token.
+        raise AccessDenied("role_forbidden")
     token = portal.auth.issue_token(principal)
     remaining = token.expires_at - portal.clock.now()
     return TokenOut(

@@ -190,6 +190,22 @@ def _endpoint(operation: Operation) -> Callable[[web.Request], Awaitable[web.Str
     return endpoint
 
 
+async def unknown_api_path(request: web.Request) -> web.StreamResponse:
+    """Every request under ``/api/`` that no operation took: 405 with Allow, or 404."""
+    allowed: set[str] = set()
+    for resource in request.app.router.resources():
+        if resource is request.match_info.route.resource or not resource.canonical.startswith(
+            API_PREFIX
+        ):
+            continue
+        match, methods = await resource.resolve(request)
+        if match is None:
+            allowed |= methods
+    if allowed:
+        raise web.HTTPMethodNotAllowed(request.method, sorted(allowed))
+    raise NotFound()
+
+
 def json_response(model: BaseModel, status: int = 200) -> web.Response:
     """``model`` as a JSON response."""
     return web.Response(
@@ -226,7 +242,10 @@ def _path_value(request: web.Request, name: str, kind: type) -> Any:
 def _check_csrf(request: web.Request) -> None:
     expected = request.get(CSRF_KEY)
     given = request.headers.get("X-CSRF-Token", "")
-    if not expected or not hmac.compare_digest(expected, given):
+    # Compared as bytes: compare_digest refuses non-ASCII str, and a header may carry any.
+    if not expected or not hmac.compare_digest(
+        expected.encode(), given.encode("utf-8", "surrogateescape")
+    ):
         raise AccessDenied("csrf_failed")
 
 
@@ -247,7 +266,10 @@ async def problems_middleware(
         code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
             error.status, "bad_request"
         )
-        return problem_response(error.status, code, language, instance=request.path)
+        headers = {"Allow": error.headers["Allow"]} if "Allow" in error.headers else None
+        return problem_response(
+            error.status, code, language, instance=request.path, headers=headers
+        )
     except Exception:
         if not request.path.startswith("/api/"):
             raise

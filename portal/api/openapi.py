@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aiohttp import web
@@ -34,6 +35,10 @@ def build_openapi(operations: list[Operation], title: str, version: str) -> dict
     ordered = sorted(modes.items(), key=lambda item: item[0].__name__)
     _, schema = models_json_schema(ordered, ref_template=REF)
     components = dict(schema.get("$defs", {}))
+    for op in operations:
+        if op.query is not None:
+            # Query models' nested types (enums) are referenced from their parameters.
+            components.update(op.query.model_json_schema(ref_template=REF).get("$defs", {}))
     paths: dict[str, dict[str, Any]] = {}
     for op in operations:
         item: dict[str, Any] = {
@@ -128,13 +133,15 @@ def _responses(op: Operation) -> dict[str, Any]:
     return responses
 
 
+OPENAPI_KEY = web.AppKey("openapi", str)
+
+
+async def build_on_startup(app: web.Application) -> None:
+    """Build the document once, before the app serves (app state is frozen after start-up)."""
+    document = build_openapi(app[OPERATIONS_KEY], "Patient portal hub API", "1.0.0")
+    app[OPENAPI_KEY] = json.dumps(document)
+
+
 async def openapi_handler(request: web.Request) -> web.Response:
-    """Serve the document (built once per application, on first request)."""
-    document = request.app.get(OPENAPI_KEY)
-    if document is None:
-        document = build_openapi(request.app[OPERATIONS_KEY], "Patient portal hub API", "1.0.0")
-        request.app[OPENAPI_KEY] = document
-    return web.json_response(document)
-
-
-OPENAPI_KEY = web.AppKey("openapi", dict[str, Any])
+    """Serve the document built at start-up."""
+    return web.Response(text=request.app[OPENAPI_KEY], content_type="application/json")

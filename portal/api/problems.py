@@ -81,6 +81,10 @@ def from_portal_error(error: PortalError, language: Language, instance: str) -> 
     headers = {}
     if isinstance(error, TooManyAttempts):
         headers["Retry-After"] = str(error.retry_after)
+    if error.status == 401:
+        # RFC 9110, section 11.6.1: a 401 names the scheme that would work.
+        headers["WWW-Authenticate"] = 'Bearer realm="portal"'
+
     return problem_response(
         error.status,
         error.code,

@@ -20,7 +20,9 @@ async def test_healthz_reports_components(client: TestClient[Any, Any]) -> None:
 
 async def test_demo_patient_sees_upcoming_visit(api: Api) -> None:
     user = await api.login("demo.patient")
-    response = await api.client.get("/api/v1/appointments", headers=user.headers)
+    response = await api.client.get(
+        "/api/v1/appointments", params={"period": "upcoming"}, headers=user.headers
+    )
     assert response.status == 200
     items = (await response.json())["items"]
     assert [a["status"] for a in items] == ["booked"]
