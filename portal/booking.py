@@ -117,6 +117,11 @@ class Booking:
                 patient, holder = await self._patient_and_holder(
                     session, principal, request.patient_id
                 )
+                if request.idempotency_key:
+                    # A twin request may have booked while this one waited for the lock.
+                    repeated = await self._find_by_key(session, principal, request)
+                    if repeated is not None:
+                        return BookingResult(repeated, created=False)
                 slot = await session.get(Slot, request.slot_id)
                 if slot is None:
                     raise NotFound("slot_not_found")
@@ -242,7 +247,7 @@ class Booking:
                 Referral.valid_until >= today,
             )
             .order_by(Referral.valid_until)
-            .with_for_update()
+            .with_for_update(of=Referral)
         )
         for referral in candidates:
             if referral.service_id is not None:
@@ -258,12 +263,17 @@ class Booking:
         self, principal: Principal, request: BookingRequest
     ) -> Appointment | None:
         async with self.db.read() as session:
-            found = await session.scalar(
-                select(Appointment).where(
-                    Appointment.booked_by_account_id == principal.account_id,
-                    Appointment.idempotency_key == request.idempotency_key,
-                )
+            return await self._find_by_key(session, principal, request)
+
+    async def _find_by_key(
+        self, session: AsyncSession, principal: Principal, request: BookingRequest
+    ) -> Appointment | None:
+        found = await session.scalar(
+            select(Appointment).where(
+                Appointment.booked_by_account_id == principal.account_id,
+                Appointment.idempotency_key == request.idempotency_key,
             )
+        )
         if found is None:
             return None
         same_patient = request.patient_id is None or request.patient_id == found.patient_id
@@ -319,9 +329,9 @@ class Booking:
                     raise NotFound("slot_not_found")
                 if slot.service_id != old.service_id:
                     raise InvalidInput.single("slot_id", "reschedule_service_mismatch")
-                referral_id = old.referral_id
-                await self._cancel(session, principal, old, source, "rescheduled")
-                old.referral_id = referral_id
+                await self._cancel(
+                    session, principal, old, source, "rescheduled", keep_referral=True
+                )
                 patient = await session.get(Patient, old.patient_id)
                 assert patient is not None
                 new = await self._place(
@@ -351,6 +361,8 @@ class Booking:
         appointment: Appointment,
         source: BookingSource,
         reason: str | None,
+        *,
+        keep_referral: bool = False,
     ) -> None:
         now = self.clock.now()
         appointment.status = AppointmentStatus.CANCELLED
@@ -365,7 +377,7 @@ class Booking:
                 note=(reason or None) and reason[:500],
             )
         )
-        if appointment.referral_id is not None and reason != "rescheduled":
+        if appointment.referral_id is not None and not keep_referral:
             referral = await session.get(Referral, appointment.referral_id)
             if referral is not None and referral.status is ReferralStatus.USED:
                 referral.status = ReferralStatus.ISSUED
@@ -403,7 +415,9 @@ class Booking:
                     ids = await family_ids(session, principal)
                 else:
                     ids = {(await resolve_patient(session, principal, patient_id)).id}
-            elif principal.role is Role.RECEPTION and patient_id is not None:
+            elif principal.role is Role.RECEPTION:
+                if patient_id is None:
+                    raise InvalidInput.single("patient_id", "field_required")
                 if await session.get(Patient, patient_id) is None:
                     raise NotFound("patient_not_found")
                 ids = {patient_id}
@@ -467,7 +481,10 @@ class Booking:
         self, session: AsyncSession, principal: Principal, appointment_id: uuid.UUID
     ) -> tuple[Appointment, Account]:
         """The appointment the caller may change, and the account whose access level applies."""
-        appointment = await session.get(Appointment, appointment_id, with_for_update=True)
+        # "OF appointments": PostgreSQL refuses to lock the outer-joined eager loads.
+        appointment = await session.get(
+            Appointment, appointment_id, with_for_update={"of": Appointment}
+        )
         allowed = appointment is not None and (
             principal.role is Role.RECEPTION
             or (
@@ -532,7 +549,9 @@ class Booking:
             patient = await resolve_patient(session, principal, patient_id)
         holder = await self._holder_of(session, patient)
         # Serialise this family's bookings so the active-service limit holds under concurrency.
-        await session.get(Account, holder.id, with_for_update=True, populate_existing=True)
+        await session.get(
+            Account, holder.id, with_for_update={"of": Account}, populate_existing=True
+        )
         return patient, holder
 
     async def _holder_of(self, session: AsyncSession, patient: Patient) -> Account:

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy import Select, and_, exists, select
 from sqlalchemy.orm import selectinload
 
 from portal.clock import Clock
@@ -86,7 +86,7 @@ class Catalogue:
         """Clinics, by city then name."""
         query = select(Clinic).order_by(Clinic.city, Clinic.name)
         if city:
-            query = query.where(func.lower(Clinic.city) == city.strip().lower())
+            query = query.where(Clinic.id.in_(await self._clinics_in(city)))
         async with self.db.read() as session:
             return list(await session.scalars(query))
 
@@ -132,9 +132,9 @@ class Catalogue:
         if city:
             query = query.where(
                 Practitioner.id.in_(
-                    select(Schedule.practitioner_id)
-                    .join(Clinic, Clinic.id == Schedule.clinic_id)
-                    .where(func.lower(Clinic.city) == city.strip().lower())
+                    select(Schedule.practitioner_id).where(
+                        Schedule.clinic_id.in_(await self._clinics_in(city))
+                    )
                 )
             )
         async with self.db.read() as session:
@@ -176,11 +176,7 @@ class Catalogue:
         if query.physician_id is not None:
             statement = statement.where(Slot.practitioner_id == query.physician_id)
         if query.city:
-            statement = statement.where(
-                Slot.clinic_id.in_(
-                    select(Clinic.id).where(func.lower(Clinic.city) == query.city.strip().lower())
-                )
-            )
+            statement = statement.where(Slot.clinic_id.in_(await self._clinics_in(query.city)))
         if query.date_from:
             statement = statement.where(Slot.local_date >= query.date_from)
         if query.date_to:
@@ -202,6 +198,14 @@ class Catalogue:
             offset=query.offset,
             has_more=len(rows) > query.limit,
         )
+
+    async def _clinics_in(self, city: str) -> list[uuid.UUID]:
+        # Case-insensitive in Python: SQLite's lower() folds ASCII only, so "Łódź" would never
+        # match "łódź" there. The network has a handful of clinics.
+        wanted = city.strip().casefold()
+        async with self.db.read() as session:
+            rows = (await session.execute(select(Clinic.id, Clinic.city))).all()
+        return [clinic_id for clinic_id, name in rows if name.casefold() == wanted]
 
     async def _speakers(self, language: str) -> list[uuid.UUID]:
         # Languages are a short JSON list per practitioner; filtering ~100 rows in Python is

@@ -76,7 +76,7 @@ class Desk:
         last = date_to or first
         if last < first:
             raise InvalidInput.single("date_from", "date_range")
-        if (last - first).days > MAX_RANGE_DAYS:
+        if (last - first).days + 1 > MAX_RANGE_DAYS:  # both ends count: at most 31 days
             raise InvalidInput.single("date_to", "invalid_value")
         start = datetime.combine(first, time.min, zone)
         end = datetime.combine(last + timedelta(days=1), time.min, zone)
@@ -188,7 +188,10 @@ class Desk:
         principal.require_role(Role.PHYSICIAN)
         now = self.clock.now()
         async with self.db.write() as session:
-            appointment = await session.get(Appointment, appointment_id, with_for_update=True)
+            # "OF appointments": PostgreSQL refuses to lock the outer-joined eager loads.
+            appointment = await session.get(
+                Appointment, appointment_id, with_for_update={"of": Appointment}
+            )
             allowed = (
                 appointment is not None and appointment.practitioner_id == principal.practitioner_id
             )

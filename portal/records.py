@@ -35,6 +35,7 @@ from portal.models import (
     MedicationRequest,
     OrderStatus,
     Patient,
+    Practitioner,
     PrescriptionOrder,
     PrescriptionStatus,
     Question,
@@ -129,6 +130,18 @@ class NewReferral:
     service_type: ServiceType | None = None
     service_code: str | None = None
     specialty_code: str | None = None
+
+
+@dataclass(frozen=True)
+class NewPrescription:
+    """A medication a physician prescribes at an attended visit."""
+
+    appointment_id: uuid.UUID
+    medication_name: str
+    dosage: str
+    substance: str | None = None
+    form: str | None = None
+    medication_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -380,6 +393,7 @@ class Records:
         if not new.test_name.strip():
             raise InvalidInput.single("test_name", "field_required")
         now = self.clock.now()
+        comment = (new.physician_comment or "").strip() or None
         return await self._physician_write(
             principal,
             new.appointment_id,
@@ -391,10 +405,8 @@ class Records:
                 test_name=new.test_name.strip(),
                 values=[value.as_json() for value in new.values],
                 performed_at=new.performed_at or now,
-                physician_comment=(new.physician_comment or "").strip() or None,
-                commented_by_practitioner_id=principal.practitioner_id
-                if new.physician_comment
-                else None,
+                physician_comment=comment,
+                commented_by_practitioner_id=principal.practitioner_id if comment else None,
                 created_by_account_id=principal.account_id,
                 created_at=now,
                 released_at=now if new.release else None,
@@ -467,6 +479,53 @@ class Records:
                 valid_until=new.valid_until,
                 status=ReferralStatus.ISSUED,
                 access_code=f"{uuid.uuid4().int % 10_000:04d}",
+            ),
+        )
+
+    async def create_prescription(
+        self, principal: Principal, new: NewPrescription
+    ) -> MedicationRequest:
+        """Issue an e-prescription at an attended visit (through the prescription issuer)."""
+        principal.require_role(Role.PHYSICIAN)
+        for name in ("medication_name", "dosage"):
+            if not getattr(new, name).strip():
+                raise InvalidInput.single(name, "field_required")
+        assert principal.practitioner_id is not None
+        practitioner_id = principal.practitioner_id
+        async with self.db.read() as session:
+            appointment = await session.get(Appointment, new.appointment_id)
+            practitioner = await session.get(Practitioner, practitioner_id)
+        assert practitioner is not None
+        patient_pesel = appointment.patient.pesel if appointment else ""
+        issued = await self.issuer.issue(
+            PrescriptionDraft(
+                patient_pesel=patient_pesel,
+                practitioner_name=practitioner.display_name,
+                medication_name=new.medication_name.strip(),
+                dosage=new.dosage.strip(),
+                issued_on=self._today(),
+            )
+        )
+        return await self._physician_write(
+            principal,
+            new.appointment_id,
+            "MedicationRequest",
+            lambda visit: MedicationRequest(
+                id=uuid.uuid4(),
+                patient_id=visit.patient_id,
+                practitioner_id=practitioner_id,
+                appointment_id=visit.id,
+                medication_code=new.medication_code,
+                medication_name=new.medication_name.strip(),
+                substance=(new.substance or "").strip() or None,
+                form=(new.form or "").strip() or None,
+                dosage=new.dosage.strip(),
+                prescription_key=issued.prescription_key,
+                access_code=issued.access_code,
+                issued_at=self.clock.now(),
+                valid_until=issued.valid_until,
+                status=PrescriptionStatus.ACTIVE,
+                issuer=issued.issuer,
             ),
         )
 

@@ -300,6 +300,16 @@ class PrescriptionOrderOut(BaseModel):
         )
 
 
+class CreatePrescriptionBody(Input):
+    """A medication prescribed at an attended visit."""
+
+    medication_name: Annotated[str, Field(min_length=1, max_length=200)]
+    dosage: Annotated[str, Field(min_length=1, max_length=500)]
+    substance: Annotated[str | None, Field(max_length=200)] = None
+    form: Annotated[str | None, Field(max_length=200)] = None
+    medication_code: Annotated[str | None, Field(max_length=64)] = None
+
+
 class PrescriptionsOut(BaseModel):
     """Issued prescriptions (the history to renew from) and renewal orders."""
 

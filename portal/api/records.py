@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from portal.access import Principal
 from portal.i18n import Language
 from portal.models import Role
-from portal.records import NewReferral, NewResult, ResultValue
+from portal.records import NewPrescription, NewReferral, NewResult, ResultValue
 from portal.services import Portal
 
 from .framework import Router
@@ -17,6 +17,7 @@ from .record_schemas import (
     AnswerQuestionBody,
     AskDoctorBody,
     CreateInstructionBody,
+    CreatePrescriptionBody,
     CreateReferralBody,
     CreateResultBody,
     InstructionList,
@@ -222,6 +223,27 @@ async def create_referral(
         NewReferral(appointment_id=appointment_id, **body.model_dump()),
     )
     return ReferralOut.of(referral, language, _today(portal))
+
+
+@router.operation(
+    "POST",
+    "/physician/appointments/{appointment_id}/prescriptions",
+    "createPrescription",
+    summary="Issue an e-prescription at an attended visit (key and access code).",
+    status=201,
+    roles=PHYSICIAN,
+    problems=WRITE_PROBLEMS,
+)
+async def create_prescription(
+    portal: Portal,
+    principal: Principal,
+    appointment_id: uuid.UUID,
+    body: CreatePrescriptionBody,
+) -> PrescriptionOut:
+    prescription = await portal.records.create_prescription(
+        principal, NewPrescription(appointment_id=appointment_id, **body.model_dump())
+    )
+    return PrescriptionOut.of(prescription, _today(portal))
 
 
 @router.operation(
