@@ -11,6 +11,7 @@ from portal.clock import Clock, SystemClock
 from portal.config import PortalConfig
 from portal.db import Database
 from portal.desk import Desk
+from portal.documents import Documents
 from portal.eprescription import LocalPrescriptionIssuer, PrescriptionIssuer
 from portal.mail import Mailer
 from portal.passwords import Passwords
@@ -38,6 +39,7 @@ class Portal:
         self.accounts = Accounts(db, config, self.clock, self.passwords, self.auth, self.mailer)
         self.catalogue = Catalogue(db, config, self.clock)
         self.booking = Booking(db, config, self.clock, self.audit)
+        self.documents = Documents(db, config, self.clock, self.audit)
         self.records = Records(
             db, config, self.clock, self.audit, issuer or LocalPrescriptionIssuer()
         )

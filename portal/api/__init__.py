@@ -6,7 +6,7 @@ from aiohttp import web
 
 from portal.services import Portal
 
-from . import accounts, appointments, catalogue, desk, records
+from . import accounts, appointments, catalogue, desk, documents, records
 from .framework import (
     API_PREFIX,
     PORTAL_KEY,
@@ -25,6 +25,7 @@ ROUTERS: list[Router] = [
     appointments.router,
     records.router,
     desk.router,
+    documents.router,
 ]
 
 __all__ = ["PORTAL_KEY", "ROUTERS", "setup_api"]
