@@ -14,10 +14,13 @@ from .problems import PROBLEM_CONTENT_TYPE, Problem
 
 REF = "#/components/schemas/{model}"
 STATUS_TEXT = {
+    400: "Malformed request (invalid JSON, an interrupted upload).",
     401: "Not logged in, or the session or token expired.",
     403: "Not allowed (role, access level, referral, limit, CSRF).",
     404: "No such object, or not one the caller may see.",
     409: "Conflicts with the current state (slot taken, appointment not active).",
+    413: "The body or the uploaded file is too large.",
+    415: "The uploaded file's content is not an accepted type.",
     422: "Invalid input; `errors` names each field.",
     429: "Too many failed attempts; see Retry-After.",
 }

@@ -482,3 +482,47 @@ async def test_audit_trail_shows_physicians_reads_and_denials(
     await problem(response, 404, "patient_not_found")
     for user in (patient, physician):
         await problem(await call(api, user, "GET", trail), 403, "role_forbidden")
+
+
+# -- createPrescription -----------------------------------------------------------------------
+
+
+async def test_prescription_written_at_a_visit_reaches_the_patient(
+    api: Api, clock: ManualClock, settings: Settings
+) -> None:
+    body = {
+        "medication_name": "Amlozek 5",
+        "substance": "amlodypina",
+        "form": "tabletki, 5 mg, 30 szt.",
+        "dosage": "1 tabletka raz dziennie rano",
+    }
+    patient = await api.login("demo.patient")
+    physician = await api.login("demo.physician")
+    booked = await upcoming_visit(api, patient)
+    await problem(
+        await write(api, physician, booked["id"], "prescriptions", body),
+        409,
+        "appointment_not_completed",
+    )
+
+    patient, physician, visit = await attended_visit(api, clock)
+    issued = await ok(await write(api, physician, visit["id"], "prescriptions", body), 201)
+    assert issued["medication_name"] == "Amlozek 5"
+    assert issued["status"] == "active"
+    assert issued["issuer"] == "local"
+    assert len(issued["prescription_key"]) == 44
+    assert issued["prescription_key"].isdigit()
+    assert CODE.fullmatch(issued["access_code"])
+    assert issued["valid_until"] == (today(clock) + timedelta(days=30)).isoformat()
+    history = await read(api, patient, "/prescriptions")
+    assert [p["id"] for p in history["prescriptions"]] == [issued["id"]]
+
+    assert await field_errors(
+        await write(api, physician, visit["id"], "prescriptions", {**body, "dosage": ""})
+    ) == [("dosage", "too_short")]
+    other = await physician_login(api, settings)
+    response = await write(api, other, visit["id"], "prescriptions", body)
+    await problem(response, 404, "appointment_not_found")
+    assert ("Appointment", visit["id"], patient.patient_id) in await denials(settings, other)
+    history = await read(api, patient, "/prescriptions")
+    assert len(history["prescriptions"]) == 1
