@@ -85,6 +85,7 @@ MAX_FILE_BYTES: Final = MAX_FILE_MB * 1024 * 1024
 MAX_DOCUMENTS: Final = 5
 MAX_DESCRIPTION: Final = 500
 PATIENT_UPLOAD: Final = "patient_upload"
+RESULT_ATTACHMENT: Final = "result"
 OBJECT_TYPE: Final = "DocumentReference"
 REMOTE_SERVICES: Final = (ServiceType.TELEPHONE_CONSULTATION, ServiceType.ONLINE_CONSULTATION)
 
@@ -280,6 +281,84 @@ class Documents:
                 text,
             )
         )
+
+    async def upload_result_attachment(
+        self,
+        principal: Principal,
+        appointment_id: uuid.UUID,
+        stream: AsyncIterable[bytes],
+        *,
+        file_name: str | None,
+        description: str,
+    ) -> Document:
+        """A physician attaches a file (a lab report PDF, an image) for a result of a visit.
+
+        The visit must be the physician's own and completed, as for every record written
+        against it. The file passes the same checks as a patient's; it does not count toward
+        the patient's five uploads, and ``createResult`` links it by ``attachment_document_id``.
+        """
+        principal.require_role(Role.PHYSICIAN)
+        text = description.strip()[:MAX_DESCRIPTION] or "Wynik badania"
+        appointment = await self._audited(principal, self._own_completed(principal, appointment_id))
+        stored = await self._receive(stream)
+        return await _to_the_end(
+            self._record_attachment(
+                principal, appointment, stored, display_name(file_name, stored.content_type), text
+            )
+        )
+
+    async def _own_completed(self, principal: Principal, appointment_id: uuid.UUID) -> Appointment:
+        async with self.db.read() as session:
+            appointment = await session.get(Appointment, appointment_id)
+        if appointment is None or appointment.practitioner_id != principal.practitioner_id:
+            raise _Refused(
+                NotFound("appointment_not_found"),
+                action="create",
+                patient_id=appointment.patient_id if appointment else None,
+                detail={"appointment_id": str(appointment_id)},
+            )
+        if appointment.status is not AppointmentStatus.COMPLETED:
+            raise Conflict("appointment_not_completed")
+        return appointment
+
+    async def _record_attachment(
+        self,
+        principal: Principal,
+        appointment: Appointment,
+        stored: _Stored,
+        file_name: str,
+        description: str,
+    ) -> Document:
+        try:
+            async with self.db.write() as session:
+                document = Document(
+                    id=uuid.uuid4(),
+                    patient_id=appointment.patient_id,
+                    appointment_id=appointment.id,
+                    uploaded_by_account_id=principal.account_id,
+                    description=description,
+                    file_name=file_name,
+                    content_type=stored.content_type,
+                    size=stored.size,
+                    sha256=stored.sha256,
+                    stored_name=stored.path.name,
+                    kind=RESULT_ATTACHMENT,
+                    created_at=self.clock.now(),
+                )
+                session.add(document)
+                self.audit.record(
+                    session,
+                    principal,
+                    object_type=OBJECT_TYPE,
+                    object_id=document.id,
+                    action="create",
+                    patient_id=document.patient_id,
+                    detail={"appointment_id": str(appointment.id), "kind": RESULT_ATTACHMENT},
+                )
+        except BaseException:
+            _discard([stored.path])
+            raise
+        return document
 
     async def _target(
         self, principal: Principal, appointment_id: uuid.UUID | None, patient_id: uuid.UUID | None

@@ -31,6 +31,7 @@ from portal.models import (
     AppointmentStatus,
     BookingSource,
     DiagnosticReport,
+    Document,
     Instruction,
     MedicationRequest,
     OrderStatus,
@@ -118,6 +119,8 @@ class NewResult:
     performed_at: datetime | None = None
     physician_comment: str | None = None
     release: bool = True
+    attachment_document_id: uuid.UUID | None = None
+    """A file uploaded with uploadResultAttachment for the same visit."""
 
 
 @dataclass(frozen=True)
@@ -392,6 +395,15 @@ class Records:
         principal.require_role(Role.PHYSICIAN)
         if not new.test_name.strip():
             raise InvalidInput.single("test_name", "field_required")
+        if new.attachment_document_id is not None:
+            async with self.db.read() as session:
+                attachment = await session.get(Document, new.attachment_document_id)
+            if (
+                attachment is None
+                or attachment.appointment_id != new.appointment_id
+                or attachment.kind != "result"
+            ):
+                raise InvalidInput.single("attachment_document_id", "document_not_found")
         now = self.clock.now()
         comment = (new.physician_comment or "").strip() or None
         return await self._physician_write(
@@ -407,6 +419,7 @@ class Records:
                 performed_at=new.performed_at or now,
                 physician_comment=comment,
                 commented_by_practitioner_id=principal.practitioner_id if comment else None,
+                attachment_document_id=new.attachment_document_id,
                 created_by_account_id=principal.account_id,
                 created_at=now,
                 released_at=now if new.release else None,

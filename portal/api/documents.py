@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 from portal.access import Principal
 from portal.documents import MAX_DESCRIPTION, MAX_FILE_BYTES
 from portal.errors import InvalidInput, PortalError, UnsupportedMediaType
-from portal.models import Document
+from portal.models import Document, Role
 from portal.services import Portal
 
 from .framework import Router
@@ -155,6 +155,47 @@ async def accept_document_regulations(
 async def upload_document(
     request: web.Request, portal: Portal, principal: Principal
 ) -> DocumentOut:
+    fields, file_part = await _multipart(request)
+    async with contextlib.aclosing(_chunks(file_part)) as chunks:
+        document = await portal.documents.upload(
+            principal,
+            chunks,
+            file_name=_file_name(file_part),
+            description=fields.get("description", ""),
+            appointment_id=_uuid(fields, "appointment_id"),
+            patient_id=_uuid(fields, "patient_id"),
+        )
+    return DocumentOut.of(document)
+
+
+@router.operation(
+    "POST",
+    "/physician/appointments/{appointment_id}/result-attachments",
+    "uploadResultAttachment",
+    summary="Attach a lab report (PDF) or image for a result of an attended visit; "
+    "link it with createResult's attachment_document_id.",
+    status=201,
+    roles=(Role.PHYSICIAN,),
+    problems=(400, 401, 403, 404, 409, 413, 415, 422),
+    raw_body=UPLOAD_BODY,
+)
+async def upload_result_attachment(
+    request: web.Request, portal: Portal, principal: Principal, appointment_id: uuid.UUID
+) -> DocumentOut:
+    fields, file_part = await _multipart(request)
+    async with contextlib.aclosing(_chunks(file_part)) as chunks:
+        document = await portal.documents.upload_result_attachment(
+            principal,
+            appointment_id,
+            chunks,
+            file_name=_file_name(file_part),
+            description=fields.get("description", ""),
+        )
+    return DocumentOut.of(document)
+
+
+async def _multipart(request: web.Request) -> tuple[dict[str, str], BodyPartReader]:
+    """The text parts before the file, and the file part itself (not yet read)."""
     if request.content_type != "multipart/form-data":
         raise UnsupportedMediaType("multipart_required")
     try:
@@ -177,16 +218,7 @@ async def upload_document(
         raise PortalError("upload_incomplete") from None
     if file_part is None:
         raise InvalidInput.single("file", "field_required")
-    async with contextlib.aclosing(_chunks(file_part)) as chunks:
-        document = await portal.documents.upload(
-            principal,
-            chunks,
-            file_name=_file_name(file_part),
-            description=fields.get("description", ""),
-            appointment_id=_uuid(fields, "appointment_id"),
-            patient_id=_uuid(fields, "patient_id"),
-        )
-    return DocumentOut.of(document)
+    return fields, file_part
 
 
 async def _text(part: BodyPartReader) -> str:

@@ -144,6 +144,9 @@ class CreateResultBody(Input):
     performed_at: datetime | None = None
     physician_comment: Annotated[str | None, Field(max_length=5000)] = None
     release: bool = Field(default=True, description="False keeps it hidden from the patient.")
+    attachment_document_id: uuid.UUID | None = Field(
+        default=None, description="A file from uploadResultAttachment for the same visit."
+    )
 
 
 class ResultOut(BaseModel):
@@ -158,6 +161,7 @@ class ResultOut(BaseModel):
     physician_comment: str | None
     commented_by: Ref | None
     released_at: datetime | None
+    attachment_document_id: uuid.UUID | None = Field(description="Download with downloadDocument.")
 
     @classmethod
     def of(cls, result: DiagnosticReport) -> ResultOut:
@@ -172,6 +176,7 @@ class ResultOut(BaseModel):
             physician_comment=result.physician_comment,
             commented_by=Ref(id=commenter.id, name=commenter.display_name) if commenter else None,
             released_at=result.released_at.astimezone(ZONE) if result.released_at else None,
+            attachment_document_id=result.attachment_document_id,
         )
 
 

@@ -181,6 +181,7 @@ async def create_result(
             performed_at=body.performed_at,
             physician_comment=body.physician_comment,
             release=body.release,
+            attachment_document_id=body.attachment_document_id,
         ),
     )
     return ResultOut.of(result)

@@ -692,7 +692,7 @@ async def test_the_physician_reads_and_reception_cannot(api: Api, settings: Sett
 
 
 def test_operations_are_documented() -> None:
-    # Built directly: serving it warns about app state (see test_accounts), and needs no db.
+    # Built directly from the router: no app or database needed.
     document = build_openapi(documents_api.router.operations, "test", "0")
     operations = {
         operation["operationId"]: operation
@@ -706,6 +706,7 @@ def test_operations_are_documented() -> None:
         "deleteDocument",
         "downloadDocument",
         "listAppointmentDocuments",
+        "uploadResultAttachment",
     }
     upload_body = operations["uploadDocument"]["requestBody"]
     assert "BEFORE" in upload_body["description"]
