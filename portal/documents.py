@@ -331,29 +331,14 @@ class Documents:
     ) -> Document:
         try:
             async with self.db.write() as session:
-                document = Document(
-                    id=uuid.uuid4(),
-                    patient_id=appointment.patient_id,
-                    appointment_id=appointment.id,
-                    uploaded_by_account_id=principal.account_id,
-                    description=description,
-                    file_name=file_name,
-                    content_type=stored.content_type,
-                    size=stored.size,
-                    sha256=stored.sha256,
-                    stored_name=stored.path.name,
-                    kind=RESULT_ATTACHMENT,
-                    created_at=self.clock.now(),
-                )
-                session.add(document)
-                self.audit.record(
+                document = self._add_document(
                     session,
                     principal,
-                    object_type=OBJECT_TYPE,
-                    object_id=document.id,
-                    action="create",
-                    patient_id=document.patient_id,
-                    detail={"appointment_id": str(appointment.id), "kind": RESULT_ATTACHMENT},
+                    appointment,
+                    stored,
+                    file_name,
+                    description,
+                    RESULT_ATTACHMENT,
                 )
         except BaseException:
             _discard([stored.path])
@@ -473,33 +458,49 @@ class Documents:
                 if appointment is None or not self._upcoming(appointment):
                     raise Conflict("no_upcoming_consultation")
                 await self._check_limit(session, appointment.patient_id)
-                document = Document(
-                    id=uuid.uuid4(),
-                    patient_id=appointment.patient_id,
-                    appointment_id=appointment.id,
-                    uploaded_by_account_id=principal.account_id,
-                    description=description,
-                    file_name=file_name,
-                    content_type=stored.content_type,
-                    size=stored.size,
-                    sha256=stored.sha256,
-                    stored_name=stored.path.name,
-                    kind=PATIENT_UPLOAD,
-                    created_at=self.clock.now(),
-                )
-                session.add(document)
-                self.audit.record(
-                    session,
-                    principal,
-                    object_type=OBJECT_TYPE,
-                    object_id=document.id,
-                    action="create",
-                    patient_id=document.patient_id,
-                    detail={"appointment_id": str(appointment.id), "size": stored.size},
+                document = self._add_document(
+                    session, principal, appointment, stored, file_name, description, PATIENT_UPLOAD
                 )
         except BaseException:
             _discard([stored.path])
             raise
+        return document
+
+    def _add_document(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        appointment: Appointment,
+        stored: _Stored,
+        file_name: str,
+        description: str,
+        kind: str,
+    ) -> Document:
+        """Add the row of a stored file, and its audit event, to ``session``."""
+        document = Document(
+            id=uuid.uuid4(),
+            patient_id=appointment.patient_id,
+            appointment_id=appointment.id,
+            uploaded_by_account_id=principal.account_id,
+            description=description,
+            file_name=file_name,
+            content_type=stored.content_type,
+            size=stored.size,
+            sha256=stored.sha256,
+            stored_name=stored.path.name,
+            kind=kind,
+            created_at=self.clock.now(),
+        )
+        session.add(document)
+        self.audit.record(
+            session,
+            principal,
+            object_type=OBJECT_TYPE,
+            object_id=document.id,
+            action="create",
+            patient_id=document.patient_id,
+            detail={"appointment_id": str(appointment.id), "size": stored.size, "kind": kind},
+        )
         return document
 
     # -- reading -----------------------------------------------------------------------------
