@@ -14,6 +14,7 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from sqlalchemy import text
 
+from bot.setup import ChatConfig, setup_chat
 from hub.assistant import AssistantProject, process_specs
 from hub.settings import Settings
 from hub.supervisor import Supervisor
@@ -72,6 +73,8 @@ def create_app(
     app.cleanup_ctx.append(_http_ctx)
     if settings.redis_url:
         app.cleanup_ctx.append(_redis_ctx)
+    chat = ChatConfig(settings.rasa_url, settings.chat_origins(), redis_url=settings.redis_url)
+    setup_chat(app, portal, chat, http=lambda: app[HTTP_KEY])
     if supervise_assistant:
         app.cleanup_ctx.append(_assistant_ctx)
     app.router.add_get("/healthz", healthz, name="healthz")

@@ -58,6 +58,10 @@ class Settings:
     """HUB_TRUST_PROXY=1: take scheme and client address from X-Forwarded-* headers."""
     log_level: str = "INFO"
     """LOG_LEVEL: Python logging level."""
+    allowed_origins: tuple[str, ...] = ()
+    """ALLOWED_ORIGINS: comma-separated origins whose pages may open the chat (Socket.IO CORS
+    and WebSocket Origin check); empty means PUBLIC_URL, http://127.0.0.1:<port> and
+    http://localhost:<port> (see :meth:`chat_origins`)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -94,6 +98,11 @@ class Settings:
             demo_password=Secret(demo) if demo else None,
             trust_proxy=env.get("HUB_TRUST_PROXY", "") in ("1", "true", "yes"),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
+            allowed_origins=tuple(
+                origin.strip().rstrip("/")
+                for origin in env.get("ALLOWED_ORIGINS", "").split(",")
+                if origin.strip()
+            ),
         )
 
     def with_overrides(self, host: str | None = None, port: int | None = None) -> Settings:
@@ -128,6 +137,17 @@ class Settings:
         with os.fdopen(descriptor, "w") as handle:
             handle.write(value + "\n")
         return value
+
+    def chat_origins(self) -> tuple[str, ...]:
+        """The origins allowed to open the chat: ALLOWED_ORIGINS, or the hub's own."""
+        if self.allowed_origins:
+            return self.allowed_origins
+        defaults = (
+            self.public_url or f"http://{self.host}:{self.port}",
+            f"http://127.0.0.1:{self.port}",
+            f"http://localhost:{self.port}",
+        )
+        return tuple(dict.fromkeys(defaults))
 
     def portal_config(self) -> PortalConfig:
         """The domain's share of the settings."""

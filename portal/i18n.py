@@ -358,6 +358,52 @@ MESSAGES: Final[dict[str, dict[Language, str]]] = {
         "en": "Files are attached to a telephone or online consultation.",
     },
     "document_not_found": {"pl": "Nie ma takiego dokumentu.", "en": "No such document."},
+    # widget chat
+    "chat_empty": {"pl": "Wiadomość jest pusta.", "en": "The message is empty."},
+    "chat_too_long": {
+        "pl": "Wiadomość może mieć najwyżej {max_length} znaków.",
+        "en": "A message may be at most {max_length} characters long.",
+    },
+    "chat_rate_limited": {
+        "pl": "Wysyłasz wiadomości zbyt szybko. Odczekaj chwilę.",
+        "en": "You are sending messages too quickly. Please wait a moment.",
+    },
+    "chat_already_taken": {
+        "pl": "Tę rozmowę prowadzi już inna osoba z recepcji.",
+        "en": "Another receptionist has already taken this conversation.",
+    },
+    "chat_not_taken": {
+        "pl": "Nie prowadzisz tej rozmowy.",
+        "en": "You have not taken this conversation.",
+    },
+    "chat_not_waiting": {
+        "pl": "Ta rozmowa nie czeka na recepcję.",
+        "en": "This conversation is not waiting for reception.",
+    },
+    "chat_conversation_not_found": {
+        "pl": "Nie ma takiej rozmowy.",
+        "en": "No such conversation.",
+    },
+    "chat_invalid_value": {"pl": "Nieprawidłowa wartość.", "en": "Invalid value."},
+    "chat_assistant_unavailable": {
+        "pl": "Asystent jest w tej chwili niedostępny. Spróbuj ponownie za chwilę "
+        "albo porozmawiaj z osobą z recepcji.",
+        "en": "The assistant is unavailable right now. Please try again in a moment "
+        "or talk to a person at reception.",
+    },
+    "chat_talk_to_person": {"pl": "Porozmawiaj z osobą", "en": "Talk to a person"},
+    "chat_handoff_waiting": {
+        "pl": "Łączymy Cię z recepcją. Ktoś odpowie najszybciej, jak to możliwe.",
+        "en": "We are connecting you with reception. Someone will answer as soon as possible.",
+    },
+    "chat_handoff_human": {
+        "pl": "Rozmawiasz teraz z recepcją ({staff_name}).",
+        "en": "You are now talking to reception ({staff_name}).",
+    },
+    "chat_handoff_bot": {
+        "pl": "Recepcja zakończyła rozmowę. Dalej odpowiada asystent.",
+        "en": "Reception has finished the conversation. The assistant is answering again.",
+    },
 }
 
 

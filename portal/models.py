@@ -636,3 +636,74 @@ class Document(Base):
     kind: Mapped[str] = mapped_column(String(32), default="patient_upload")
     """``patient_upload`` (counts toward the 5-file limit), ``consultation`` or ``result``."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ConversationState(enum.StrEnum):
+    """Who answers a widget conversation: the assistant, nobody yet, or a staff member."""
+
+    BOT = "bot"
+    WAITING = "waiting"
+    HUMAN = "human"
+
+
+class Sender(enum.StrEnum):
+    """Who wrote a chat message."""
+
+    PATIENT = "patient"
+    BOT = "bot"
+    STAFF = "staff"
+    SYSTEM = "system"
+
+
+class Conversation(Base):
+    """A chat in the web widget: the assistant's, then perhaps reception's.
+
+    An anonymous visitor's conversation has no account; a logged-in patient's belongs to their
+    account. ``last_seq`` is the highest message sequence number handed out so far.
+    """
+
+    __tablename__ = "conversations"
+    __table_args__ = (
+        Index("ix_conversations_state_updated", "state", "updated_at"),
+        Index("ix_conversations_account_updated", "account_id", "updated_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    account_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL")
+    )
+    patient_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("patients.id"))
+    language: Mapped[str] = mapped_column(String(8))
+    state: Mapped[ConversationState] = mapped_column(_enum(ConversationState, "conversation_state"))
+    taken_by_account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ChatMessage(Base):
+    """One message of a conversation, numbered by ``seq`` within it.
+
+    The unique ``(conversation_id, client_msg_id)`` pair is what makes a message retried after
+    a reconnect land once, whatever races the service check loses.
+    """
+
+    __tablename__ = "chat_messages"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "seq", name="uq_chat_messages_seq"),
+        UniqueConstraint("conversation_id", "client_msg_id", name="uq_chat_messages_client_msg"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    conversation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    seq: Mapped[int] = mapped_column(Integer)
+    sender: Mapped[Sender] = mapped_column(_enum(Sender, "chat_sender"))
+    sender_account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id"))
+    text: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """What the widget renders besides the text: ``buttons`` and ``links``."""
+    client_msg_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -9,6 +9,7 @@ from portal.booking import Booking
 from portal.catalogue import Catalogue
 from portal.clock import Clock, SystemClock
 from portal.config import PortalConfig
+from portal.conversations import Conversations
 from portal.db import Database
 from portal.desk import Desk
 from portal.documents import Documents
@@ -44,3 +45,4 @@ class Portal:
             db, config, self.clock, self.audit, issuer or LocalPrescriptionIssuer()
         )
         self.desk = Desk(db, config, self.clock, self.audit)
+        self.conversations = Conversations(db, self.clock, self.audit)

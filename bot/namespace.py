@@ -1,0 +1,454 @@
+"""The Socket.IO namespace ``/chat``: the widget's patients and reception's console.
+
+The protocol is written down in ``docs/chat-protocol.md``. Rooms:
+
+- ``conversation:<id>``: the patient's sockets (one per tab or device) of a conversation;
+- ``staff``: every reception connection (queue updates);
+- ``desk:<id>``: the reception connection that took conversation ``<id>``.
+
+Emitting to rooms rather than to socket ids is what lets a reconnected socket, or one on
+another hub node (``AsyncRedisManager``), receive what the bot says while it was away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections import deque
+from collections.abc import Coroutine, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from http.cookies import CookieError, SimpleCookie
+from typing import Any
+
+import socketio  # type: ignore[import-untyped]
+from aiohttp import web
+
+from bot.errors import AssistantUnavailable
+from bot.rasa import Button, RasaClient, Reply
+from portal.access import Principal
+from portal.errors import AuthenticationRequired, PortalError
+from portal.i18n import DEFAULT_LANGUAGE, MESSAGES, Language, translate
+from portal.models import ChatMessage, Role, Sender
+from portal.services import Portal
+
+log = logging.getLogger(__name__)
+
+NAMESPACE = "/chat"
+STAFF_ROOM = "staff"
+HANDOFF_PAYLOAD = "/human_handoff"
+"""The quick reply the bridge answers itself: talk to a person, whatever Rasa's state."""
+RATE_LIMIT = 10
+RATE_WINDOW = 10.0
+"""At most RATE_LIMIT user messages per RATE_WINDOW seconds on one connection."""
+TOKEN_TTL = timedelta(minutes=5)
+"""Life of the bearer token handed to the assistant with each message (one turn needs less)."""
+REPLAYED = (Sender.BOT, Sender.STAFF, Sender.SYSTEM)
+
+
+@dataclass
+class Client:
+    """What the namespace knows about one connection."""
+
+    principal: Principal | None
+    language: Language
+    conversation_id: uuid.UUID | None = None
+    sent: deque[float] = field(default_factory=deque)
+
+    @property
+    def is_staff(self) -> bool:
+        """Whether this is a reception connection."""
+        return self.principal is not None and self.principal.role is Role.RECEPTION
+
+    def allow_message(self, now: float) -> bool:
+        """Count one message against the rate limit; whether it is within it."""
+        while self.sent and now - self.sent[0] >= RATE_WINDOW:
+            self.sent.popleft()
+        if len(self.sent) >= RATE_LIMIT:
+            return False
+        self.sent.append(now)
+        return True
+
+
+class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
+    """``/chat``: authenticate at connect, bridge patients to Rasa, and run the handoff."""
+
+    def __init__(
+        self,
+        portal: Portal,
+        rasa: RasaClient,
+        *,
+        session_cookie: str = "mp_session",
+        namespace: str = NAMESPACE,
+    ) -> None:
+        super().__init__(namespace)
+        self.portal = portal
+        self.rasa = rasa
+        self.session_cookie = session_cookie
+        self.clients: dict[str, Client] = {}
+        self.tasks: set[asyncio.Task[None]] = set()
+        self._turns: dict[uuid.UUID, asyncio.Lock] = {}
+        self._waiting: dict[uuid.UUID, int] = {}
+
+    # -- connection -------------------------------------------------------------------------
+
+    async def on_connect(self, sid: str, environ: Mapping[str, Any], auth: Any) -> None:
+        """Authenticate from the session cookie (or admit an anonymous visitor)."""
+        options = auth if isinstance(auth, dict) else {}
+        language: Language = "en" if options.get("language") == "en" else DEFAULT_LANGUAGE
+        principal = await self._principal(environ, language)
+        client = Client(principal, language)
+        if client.is_staff:
+            assert principal is not None
+            self.clients[sid] = client
+            await self.enter_room(sid, STAFF_ROOM)
+            for conversation_id in await self.portal.conversations.taken_by(principal):
+                await self.enter_room(sid, _desk(conversation_id))
+            await self.emit("queue", await self._queue(), to=sid)
+            return
+        conversation = await self.portal.conversations.open(
+            principal, language, _uuid(options.get("conversation_id"))
+        )
+        client.conversation_id = conversation.id
+        self.clients[sid] = client
+        await self.enter_room(sid, _room(conversation.id))
+        await self.emit(
+            "conversation",
+            {
+                "conversation_id": str(conversation.id),
+                "seq": conversation.last_seq,
+                "state": conversation.state.value,
+                "language": conversation.language,
+            },
+            to=sid,
+        )
+        last_seq = options.get("last_seq")
+        after = last_seq if isinstance(last_seq, int) and not isinstance(last_seq, bool) else 0
+        for message in await self.portal.conversations.messages_after(
+            conversation.id, after, REPLAYED
+        ):
+            await self.emit("bot_message", _bot_message(message), to=sid)
+
+    async def _principal(self, environ: Mapping[str, Any], language: Language) -> Principal | None:
+        cookie = _cookie(environ, self.session_cookie)
+        if cookie is None:
+            return None
+        try:
+            principal, _ = await self.portal.auth.authenticate_session(cookie)
+        except AuthenticationRequired as error:
+            raise socketio.exceptions.ConnectionRefusedError(
+                translate(error.code, language), {"code": "session_invalid"}
+            ) from None
+        if principal.role is Role.PHYSICIAN:
+            raise socketio.exceptions.ConnectionRefusedError(
+                translate("role_forbidden", language), {"code": "role_forbidden"}
+            )
+        return principal
+
+    async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        """Forget the connection; its conversation stays for the next one."""
+        self.clients.pop(sid, None)
+
+    # -- the patient's events ---------------------------------------------------------------
+
+    async def on_user_message(self, sid: str, data: Any) -> dict[str, Any]:
+        """Store a patient's message once, acknowledge it, then answer it in the background."""
+        client = self.clients.get(sid)
+        if client is None or client.conversation_id is None:
+            return _refusal("role_forbidden", DEFAULT_LANGUAGE)
+        if not client.allow_message(time.monotonic()):
+            return _refusal("rate_limited", client.language)
+        fields = data if isinstance(data, dict) else {}
+        text, client_msg_id = fields.get("text"), fields.get("client_msg_id")
+        if not isinstance(text, str):
+            return _refusal("empty", client.language)
+        if not isinstance(client_msg_id, str):
+            return _refusal("invalid_value", client.language)
+        try:
+            stored = await self.portal.conversations.add_patient_message(
+                client.principal, client.conversation_id, text, client_msg_id
+            )
+        except PortalError as error:
+            return _refusal(error.code, client.language, **error.params)
+        if not stored.duplicate:
+            self._spawn(self._answer(client, stored.message, stored.state.value))
+        return {"ok": True, "seq": stored.message.seq, "duplicate": stored.duplicate}
+
+    async def on_request_human(self, sid: str, data: Any = None) -> dict[str, Any]:
+        """The widget's "talk to a person" button."""
+        client = self.clients.get(sid)
+        if client is None or client.conversation_id is None:
+            return _refusal("role_forbidden", DEFAULT_LANGUAGE)
+        state = await self._request_human(client.conversation_id)
+        return {"ok": True, "state": state}
+
+    async def _answer(self, client: Client, message: ChatMessage, state: str) -> None:
+        conversation_id = message.conversation_id
+        if message.text == HANDOFF_PAYLOAD:
+            await self._request_human(conversation_id)
+        elif state == "bot":
+            lock = self._turns.setdefault(conversation_id, asyncio.Lock())
+            self._waiting[conversation_id] = self._waiting.get(conversation_id, 0) + 1
+            try:
+                # One turn at a time per conversation: Rasa's tracker expects them in order.
+                async with lock:
+                    await self._ask_assistant(client, message)
+            finally:
+                self._waiting[conversation_id] -= 1
+                if not self._waiting[conversation_id]:
+                    del self._waiting[conversation_id], self._turns[conversation_id]
+        else:
+            await self.emit(
+                "patient_message",
+                {
+                    "conversation_id": str(conversation_id),
+                    "text": message.text,
+                    "seq": message.seq,
+                    "at": message.created_at.isoformat(),
+                },
+                room=_desk(conversation_id),
+            )
+            if state == "waiting":
+                await self._broadcast_queue()
+
+    async def _ask_assistant(self, client: Client, message: ChatMessage) -> None:
+        conversation_id = message.conversation_id
+        room = _room(conversation_id)
+        metadata: dict[str, Any] = {"language": client.language}
+        if client.principal is not None:
+            metadata["access_token"] = self.portal.auth.issue_token(
+                client.principal, TOKEN_TTL
+            ).token
+        await self.emit("typing", {"from": "bot", "active": True}, room=room)
+        try:
+            try:
+                replies = await self.rasa.send(str(conversation_id), message.text, metadata)
+            except AssistantUnavailable as error:
+                log.warning("assistant unavailable for %s: %s", conversation_id, error)
+                replies = [_unavailable(client.language)]
+            handoff = False
+            for reply in replies:
+                handoff = handoff or reply.handoff
+                if reply.text or reply.buttons or reply.links:
+                    stored = await self.portal.conversations.add_bot_message(
+                        conversation_id, reply.text, reply.payload()
+                    )
+                    await self.emit("bot_message", _bot_message(stored), room=room)
+        finally:
+            await self.emit("typing", {"from": "bot", "active": False}, room=room)
+        if handoff:
+            await self._request_human(conversation_id)
+
+    async def _request_human(self, conversation_id: uuid.UUID) -> str:
+        transition = await self.portal.conversations.request_human(conversation_id)
+        conversation = transition.conversation
+        if transition.changed:
+            await self._announce(conversation_id, "waiting", _lang(conversation.language))
+            await self._broadcast_queue()
+        return conversation.state.value
+
+    # -- reception's events -----------------------------------------------------------------
+
+    async def on_take(self, sid: str, data: Any) -> dict[str, Any]:
+        """A reception user takes a waiting conversation; the ack carries its transcript."""
+        client, conversation_id = self._staff_target(sid, data)
+        if client is None or client.principal is None:
+            return _refusal("role_forbidden", DEFAULT_LANGUAGE)
+        if conversation_id is None:
+            return _refusal("conversation_not_found", client.language)
+        try:
+            transition, transcript = await self.portal.conversations.take(
+                client.principal, conversation_id
+            )
+        except PortalError as error:
+            return _refusal(error.code, client.language)
+        await self.enter_room(sid, _desk(conversation_id))
+        conversation = transition.conversation
+        if transition.changed:
+            await self._announce(
+                conversation_id,
+                "human",
+                _lang(conversation.language),
+                staff_name=transition.staff_name or "",
+            )
+            await self._broadcast_queue()
+        return {
+            "ok": True,
+            "conversation_id": str(conversation_id),
+            "language": conversation.language,
+            "transcript": [
+                {
+                    "seq": m.seq,
+                    "sender": m.sender.value,
+                    "text": m.text,
+                    "at": m.created_at.isoformat(),
+                }
+                for m in transcript
+            ],
+        }
+
+    async def on_staff_message(self, sid: str, data: Any) -> dict[str, Any]:
+        """A reception user writes to the patient of a conversation they took."""
+        client, conversation_id = self._staff_target(sid, data)
+        if client is None or client.principal is None:
+            return _refusal("role_forbidden", DEFAULT_LANGUAGE)
+        if conversation_id is None:
+            return _refusal("conversation_not_found", client.language)
+        if not client.allow_message(time.monotonic()):
+            return _refusal("rate_limited", client.language)
+        text, client_msg_id = data.get("text"), data.get("client_msg_id")
+        if not isinstance(text, str):
+            return _refusal("empty", client.language)
+        if not isinstance(client_msg_id, str):
+            return _refusal("invalid_value", client.language)
+        try:
+            stored = await self.portal.conversations.add_staff_message(
+                client.principal, conversation_id, text, client_msg_id
+            )
+        except PortalError as error:
+            return _refusal(error.code, client.language, **error.params)
+        if not stored.duplicate:
+            await self.emit(
+                "bot_message", _bot_message(stored.message), room=_room(conversation_id)
+            )
+        return {"ok": True, "seq": stored.message.seq, "duplicate": stored.duplicate}
+
+    async def on_hand_back(self, sid: str, data: Any) -> dict[str, Any]:
+        """A reception user returns a conversation to the assistant."""
+        client, conversation_id = self._staff_target(sid, data)
+        if client is None or client.principal is None:
+            return _refusal("role_forbidden", DEFAULT_LANGUAGE)
+        if conversation_id is None:
+            return _refusal("conversation_not_found", client.language)
+        try:
+            transition = await self.portal.conversations.hand_back(
+                client.principal, conversation_id
+            )
+        except PortalError as error:
+            return _refusal(error.code, client.language)
+        await self.leave_room(sid, _desk(conversation_id))
+        if transition.changed:
+            await self._announce(conversation_id, "bot", _lang(transition.conversation.language))
+            await self._broadcast_queue()
+        return {"ok": True}
+
+    def _staff_target(self, sid: str, data: Any) -> tuple[Client | None, uuid.UUID | None]:
+        client = self.clients.get(sid)
+        if client is None or not client.is_staff:
+            return None, None
+        fields = data if isinstance(data, dict) else {}
+        return client, _uuid(fields.get("conversation_id"))
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    async def _announce(
+        self, conversation_id: uuid.UUID, state: str, language: Language, **params: str
+    ) -> None:
+        """Tell the patient the handoff state changed, and leave a note in the transcript."""
+        room = _room(conversation_id)
+        await self.emit("handoff", {"state": state, **params}, room=room)
+        note = await self.portal.conversations.add_system_message(
+            conversation_id, translate(f"chat_handoff_{state}", language, **params)
+        )
+        await self.emit("bot_message", _bot_message(note), room=room)
+
+    async def _queue(self) -> dict[str, Any]:
+        items = await self.portal.conversations.queue()
+        return {
+            "items": [
+                {
+                    "conversation_id": str(item.conversation_id),
+                    "patient_name": item.patient_name,
+                    "language": item.language,
+                    "waiting_since": item.waiting_since.isoformat(),
+                    "last_text": item.last_text,
+                }
+                for item in items
+            ]
+        }
+
+    async def _broadcast_queue(self) -> None:
+        await self.emit("queue", await self._queue(), room=STAFF_ROOM)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        # Kept until done: the event loop holds only weak references to tasks.
+        task = asyncio.create_task(work)
+        self.tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("chat task failed", exc_info=task.exception())
+
+    async def close(self) -> None:
+        """Cancel the answers still in flight (the hub is stopping)."""
+        tasks = list(self.tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _room(conversation_id: uuid.UUID) -> str:
+    return f"conversation:{conversation_id}"
+
+
+def _desk(conversation_id: uuid.UUID) -> str:
+    return f"desk:{conversation_id}"
+
+
+def _uuid(value: Any) -> uuid.UUID | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def _lang(value: str) -> Language:
+    return "en" if value == "en" else "pl"
+
+
+def _cookie(environ: Mapping[str, Any], name: str) -> str | None:
+    request = environ.get("aiohttp.request")
+    if isinstance(request, web.BaseRequest):
+        # aiohttp's lenient parser: one malformed cookie of another site spoils nothing.
+        value = request.cookies.get(name)
+        return value or None
+    raw = environ.get("HTTP_COOKIE")
+    if not isinstance(raw, str) or not raw:
+        return None
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(raw)
+    except CookieError:
+        return None
+    morsel = jar.get(name)
+    return morsel.value if morsel is not None and morsel.value else None
+
+
+def _bot_message(message: ChatMessage) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "text": message.text,
+        "seq": message.seq,
+        "conversation_id": str(message.conversation_id),
+        "at": message.created_at.isoformat(),
+        "from": message.sender.value,
+    }
+    body.update(message.payload or {})
+    return body
+
+
+def _unavailable(language: Language) -> Reply:
+    return Reply(
+        text=translate("chat_assistant_unavailable", language),
+        buttons=[Button(translate("chat_talk_to_person", language), HANDOFF_PAYLOAD)],
+    )
+
+
+def _refusal(code: str, language: Language, **params: Any) -> dict[str, Any]:
+    key = f"chat_{code}" if f"chat_{code}" in MESSAGES else code
+    return {"ok": False, "code": code, "message": translate(key, language, **params)}
