@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint setup setup-hub setup-bot seed model clean
+.PHONY: run test lint setup setup-hub setup-bot setup-web seed model clean
 
 run: setup
 	$(PY) -m hub run
@@ -21,13 +21,16 @@ lint: setup-hub
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-setup: setup-hub setup-bot
+setup: setup-hub setup-bot setup-web
 
 setup-hub:
 	@scripts/setup-env hub
 
 setup-bot:
 	@scripts/setup-env bot
+
+setup-web:
+	@scripts/setup-env web
 
 seed: setup-hub
 	$(PY) -m hub seed

@@ -38,6 +38,7 @@ SUPERVISOR_KEY = web.AppKey("supervisor", Supervisor)
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web_widget"
 HEALTH_TIMEOUT = aiohttp.ClientTimeout(total=1.5)
 
+PUBLIC_ASSETS = (".js", ".mjs", ".css")
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -204,6 +205,11 @@ async def _security_headers_middleware(
     response = await handler(request)
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    if request.path.endswith(PUBLIC_ASSETS) and not request.path.startswith("/api/"):
+        # The widget's modules are public, credential-free assets: other sites that embed it
+        # load them cross-origin (module scripts need CORS). Its socket still obeys
+        # ALLOWED_ORIGINS.
+        response.headers.setdefault("Access-Control-Allow-Origin", "*")
     return response
 
 

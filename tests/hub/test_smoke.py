@@ -26,3 +26,13 @@ async def test_demo_patient_sees_upcoming_visit(api: Api) -> None:
     assert response.status == 200
     items = (await response.json())["items"]
     assert [a["status"] for a in items] == ["booked"]
+
+
+async def test_widget_modules_may_be_loaded_by_other_sites(client: TestClient[Any, Any]) -> None:
+    response = await client.get("/widget.js", headers={"Origin": "https://clinic.example"})
+    assert response.status == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    page = await client.get("/index.html")
+    assert "Access-Control-Allow-Origin" not in page.headers
+    api = await client.get("/api/v1/services", headers={"Origin": "https://clinic.example"})
+    assert "Access-Control-Allow-Origin" not in api.headers

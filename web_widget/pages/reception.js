@@ -1,0 +1,171 @@
+// The reception console: conversations waiting for a person (take one, chat live, hand it back)
+// and the patient search with "grant full access".
+import { page, h, t, api, notice, describe, formatDateTime, field, randomId, getLanguage } from "../app.js";
+
+const CLIENT_URL = "/node_modules/socket.io-client/dist/socket.io.esm.min.js";
+const ACK_MS = 15000;
+const DESK_KEY = "mp_desk_chat";
+let consoleSocket = null; // one console connection, also across re-renders
+
+function time(iso) {
+  return iso ? new Intl.DateTimeFormat(getLanguage() === "pl" ? "pl-PL" : "en-GB", { hour: "2-digit", minute: "2-digit" }).format(new Date(iso)) : "";
+}
+
+function line(sender, text, at) {
+  const who = sender === "user" || sender === "patient" ? "patient" : ["staff", "system"].includes(sender) ? sender : "bot";
+  return h("div", { class: "line line-" + who, "data-sender": who },
+    h("span", { class: "who" }, t("reception.sender_" + who)), " ",
+    h("span", { class: "at" }, time(at)), h("p", {}, text));
+}
+
+async function chatConsole() {
+  const section = h("section", { class: "panel-box", id: "chats", "aria-labelledby": "chats-title" },
+    h("h2", { id: "chats-title" }, t("reception.chats")));
+  const connection = h("p", { class: "muted", role: "status" }, t("widget.offline"));
+  const queue = h("ul", { class: "queue", id: "queue", "aria-label": t("reception.waiting") });
+  const chat = h("div", { class: "live", id: "live-chat" });
+  section.append(connection, h("h3", {}, t("reception.waiting")), queue, chat);
+
+  let io;
+  try {
+    ({ io } = await import(CLIENT_URL));
+  } catch (error) {
+    section.append(notice("error", t("widget.unavailable")));
+    return section;
+  }
+  if (consoleSocket) consoleSocket.disconnect();
+  const socket = io("/chat", { auth: { language: getLanguage() }, withCredentials: true });
+  consoleSocket = socket;
+  let current = null; // conversation_id taken by us
+  let log = null;
+  const emit = (event, data) =>
+    new Promise((resolve) => socket.timeout(ACK_MS).emit(event, data, (error, ack) => resolve(error ? { ok: false, message: t("widget.failed") } : ack || {})));
+
+  socket.on("connect", async () => {
+    connection.textContent = t("widget.online");
+    // After a reload or a reconnect, take our conversation again (allowed for its taker).
+    const kept = JSON.parse(sessionStorage.getItem(DESK_KEY) || "null");
+    if (kept && !current) {
+      const ack = await emit("take", { conversation_id: kept.conversation_id });
+      if (ack.ok) open(kept, ack.transcript || []);
+      else sessionStorage.removeItem(DESK_KEY);
+    }
+  });
+  socket.on("disconnect", () => (connection.textContent = t("widget.offline")));
+  socket.on("connect_error", () => (connection.textContent = t("widget.offline")));
+  socket.on("queue", ({ items = [] } = {}) => {
+    queue.replaceChildren(
+      ...(items.length ? items.map((item) => {
+        const take = h("button", { type: "button" }, t("reception.take"));
+        take.addEventListener("click", async () => {
+          take.disabled = true;
+          const ack = await emit("take", { conversation_id: item.conversation_id });
+          if (!ack.ok) {
+            take.disabled = false;
+            chat.replaceChildren(notice("error", ack.message || t("widget.failed")));
+            return;
+          }
+          open(item, ack.transcript || []);
+        });
+        return h("li", { class: "card", "data-conversation-id": item.conversation_id },
+          h("strong", {}, item.patient_name || t("reception.anonymous")),
+          " · ", (item.language || "").toUpperCase(), " · ", t("reception.since", { at: time(item.waiting_since) }),
+          h("p", { class: "muted" }, item.last_text || ""), take);
+      }) : [h("li", { class: "empty" }, t("reception.none_waiting"))]),
+    );
+  });
+  socket.on("patient_message", (message) => {
+    if (!log || message.conversation_id !== current) return;
+    log.append(line("patient", message.text, message.at));
+    log.scrollTop = log.scrollHeight;
+  });
+
+  function open(item, transcript) {
+    current = item.conversation_id;
+    sessionStorage.setItem(DESK_KEY, JSON.stringify({ conversation_id: item.conversation_id, patient_name: item.patient_name }));
+    log = h("div", { class: "transcript", role: "log", "aria-live": "polite", "aria-label": t("reception.transcript"), tabindex: "0" },
+      transcript.map((entry) => line(entry.sender, entry.text, entry.at)));
+    const input = h("textarea", { id: "staff-text", name: "text", rows: "2", maxlength: "1000" });
+    const form = h("form", { class: "form staff-form" }, field("reception.answer", input), h("button", { type: "submit" }, t("widget.send")));
+    const status = h("div", { "aria-live": "polite" });
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const text = input.value.trim();
+      if (!text) return;
+      input.value = "";
+      const ack = await emit("staff_message", { conversation_id: current, text, client_msg_id: randomId() });
+      if (ack.ok) log.append(line("staff", text, new Date().toISOString()));
+      else status.replaceChildren(notice("error", ack.message || t("widget.failed")));
+      log.scrollTop = log.scrollHeight;
+    });
+    const back = h("button", { type: "button", class: "secondary" }, t("reception.hand_back"));
+    back.addEventListener("click", async () => {
+      const ack = await emit("hand_back", { conversation_id: current });
+      if (ack.ok) {
+        sessionStorage.removeItem(DESK_KEY);
+        current = null;
+        log = null;
+        chat.replaceChildren(notice("success", t("reception.handed_back")));
+      } else status.replaceChildren(notice("error", ack.message || t("widget.failed")));
+    });
+    chat.replaceChildren(
+      h("h3", {}, t("reception.chat_with", { name: item.patient_name || t("reception.anonymous") })),
+      log, form, h("div", { class: "actions" }, back), status,
+    );
+    log.scrollTop = log.scrollHeight;
+    input.focus();
+  }
+  return section;
+}
+
+function patientSearch() {
+  const input = h("input", { type: "search", name: "q", id: "patient-q", minlength: "3", required: true });
+  const form = h("form", { class: "form inline-form", role: "search" }, field("reception.search_label", input, "reception.search_hint"), h("button", { type: "submit" }, t("reception.search")));
+  const results = h("div", { "aria-live": "polite" });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      const found = await api("/reception/patients", { query: { q: input.value.trim() } });
+      results.replaceChildren(
+        found.items.length
+          ? h("ul", { class: "cards" }, found.items.map((match) => {
+            const p = match.patient;
+            const state = h("span", { class: "status status-" + (match.access_level || "none") },
+              match.access_level ? t("access." + match.access_level) : t("reception.no_account"));
+            const row = h("li", { class: "card", "data-account-id": match.account_id || "" },
+              h("h3", {}, `${p.first_name} ${p.last_name} `, state),
+              h("p", { class: "muted" }, `PESEL ${p.pesel} · ${p.birth_date}` + (match.login ? ` · ${match.login}` : "")));
+            if (match.account_id && match.access_level !== "full") {
+              const grant = h("button", { type: "button" }, t("reception.grant"));
+              grant.addEventListener("click", async () => {
+                grant.disabled = true;
+                try {
+                  await api(`/reception/accounts/${match.account_id}/full-access`, { method: "POST" });
+                  state.textContent = t("access.full");
+                  state.className = "status status-full";
+                  grant.replaceWith(notice("success", t("reception.granted")));
+                } catch (error) {
+                  grant.disabled = false;
+                  row.append(notice("error", describe(error)));
+                }
+              });
+              row.append(grant);
+            }
+            return row;
+          }))
+          : h("p", { class: "empty" }, t("reception.no_patients")),
+      );
+    } catch (error) {
+      results.replaceChildren(notice("error", describe(error)));
+    }
+  });
+  return h("section", { class: "panel-box", "aria-labelledby": "search-title" }, h("h2", { id: "search-title" }, t("reception.patients")), form, results);
+}
+
+page({
+  title: "reception.title",
+  auth: "reception",
+  render: async (main) => {
+    main.append(await chatConsole(), patientSearch());
+  },
+});

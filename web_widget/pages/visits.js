@@ -1,0 +1,206 @@
+// Visits: upcoming and past with their status history; cancel, reschedule; book through a
+// search form (service type, specialty, city, dates, time of day) for oneself or a child.
+import {
+  page, h, t, api, notice, describe, formatDateTime, label, place, facts, field, randomId,
+  showFormErrors, clearFormErrors,
+} from "../app.js";
+
+const SERVICE_TYPES = [
+  "in_person_visit", "telephone_consultation", "online_consultation", "examination",
+  "occupational_medicine", "rehabilitation",
+];
+const TIMES = ["morning", "afternoon", "evening"];
+
+function isoDate(date) {
+  return date.toISOString().slice(0, 10);
+}
+
+function slotList(slots, actionKey, onChoose) {
+  if (!slots.length) return notice("info", t("visits.no_slots"));
+  return h(
+    "ul",
+    { class: "slots" },
+    slots.map((slot) =>
+      h(
+        "li",
+        { class: "slot" },
+        h("div", {}, h("strong", {}, formatDateTime(slot.start)), " · ", slot.service.name),
+        h("div", { class: "muted" }, slot.physician.name, " · ", place(slot)),
+        h("button", { type: "button", onclick: (event) => onChoose(slot, event.currentTarget) }, t(actionKey)),
+      ),
+    ),
+  );
+}
+
+function appointmentCard(item, { upcoming, reload }) {
+  const status = h("span", { class: "status status-" + item.status }, label("status", item.status));
+  const area = h("div", { class: "inline", "aria-live": "polite" });
+  const body = [
+    h("h3", {}, item.service.name, " ", status),
+    facts([
+      ["visits.when", formatDateTime(item.start)],
+      ["visits.physician", item.physician.name],
+      ["visits.where", place(item)],
+      ["visits.patient", item.patient.name],
+      ["visits.booked_via", label("source", item.source)],
+    ]),
+    h(
+      "details",
+      { class: "history" },
+      h("summary", {}, t("visits.history")),
+      h(
+        "ol",
+        {},
+        item.history.map((change) =>
+          h(
+            "li",
+            {},
+            label("status", change.status), " · ", formatDateTime(change.at), " · ", label("source", change.source),
+            change.note ? " · " + change.note : "",
+          ),
+        ),
+      ),
+    ),
+  ];
+  if (upcoming && item.status === "booked") {
+    const cancel = h("button", { type: "button", class: "danger" }, t("visits.cancel"));
+    const move = h("button", { type: "button", class: "secondary" }, t("visits.reschedule"));
+    cancel.addEventListener("click", async () => {
+      if (!confirm(t("visits.cancel_confirm", { when: formatDateTime(item.start) }))) return;
+      cancel.disabled = true;
+      try {
+        await api(`/appointments/${item.id}/cancel`, { method: "POST", body: {} });
+        await reload(t("visits.cancelled"));
+      } catch (error) {
+        cancel.disabled = false;
+        area.replaceChildren(notice("error", describe(error)));
+      }
+    });
+    move.addEventListener("click", async () => {
+      area.replaceChildren(notice("info", t("common.loading")));
+      try {
+        const page = await api("/slots", {
+          query: { service: item.service.code, limit: 8, date_from: isoDate(new Date()) },
+        });
+        const others = page.items.filter((slot) => slot.start !== item.start);
+        const list = slotList(others, "visits.choose", async (slot, button) => {
+          button.disabled = true;
+          try {
+            await api(`/appointments/${item.id}/reschedule`, { method: "POST", body: { slot_id: slot.id } });
+            await reload(t("visits.rescheduled", { when: formatDateTime(slot.start) }));
+          } catch (error) {
+            button.disabled = false;
+            area.append(notice("error", describe(error)));
+          }
+        });
+        area.replaceChildren(h("p", {}, t("visits.reschedule_lead")), list);
+      } catch (error) {
+        area.replaceChildren(notice("error", describe(error)));
+      }
+    });
+    body.push(h("div", { class: "actions" }, move, cancel));
+  }
+  body.push(area);
+  return body;
+}
+
+async function bookingForm(me, reload) {
+  const [specialties, clinics, dependents] = await Promise.all([
+    api("/specialties"),
+    api("/clinics"),
+    api("/me/dependents").catch(() => ({ items: [] })),
+  ]);
+  const cities = [...new Set(clinics.items.map((c) => c.city))].sort((a, b) => a.localeCompare(b, "pl"));
+  const option = (value, text) => h("option", { value }, text);
+  const today = new Date();
+  const later = new Date(Date.now() + 14 * 864e5);
+  const form = h(
+    "form",
+    { class: "form search", id: "book-form", novalidate: true },
+    h("div", { class: "form-alert" }),
+    h(
+      "div",
+      { class: "grid" },
+      field("book.for", h("select", { name: "patient_id", id: "book-patient" },
+        option("", t("book.myself", { name: me.display_name })),
+        dependents.items.map((child) => option(child.id, child.first_name + " " + child.last_name)))),
+      field("book.service_type", h("select", { name: "service_type", id: "book-service-type" },
+        option("", t("common.any")), SERVICE_TYPES.map((type) => option(type, label("service_type", type))))),
+      field("book.specialty", h("select", { name: "specialty", id: "book-specialty" },
+        option("", t("common.any")), specialties.items.map((s) => option(s.code, s.name)))),
+      field("book.city", h("select", { name: "city", id: "book-city" },
+        option("", t("common.any")), cities.map((city) => option(city, city)))),
+      field("book.date_from", h("input", { type: "date", name: "date_from", id: "book-from", value: isoDate(today) })),
+      field("book.date_to", h("input", { type: "date", name: "date_to", id: "book-to", value: isoDate(later) })),
+      field("book.time_of_day", h("select", { name: "time_of_day", id: "book-time" },
+        option("", t("common.any")), TIMES.map((time) => option(time, t("time." + time))))),
+    ),
+    h("button", { type: "submit" }, t("book.search")),
+  );
+  const results = h("div", { class: "results", "aria-live": "polite" });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearFormErrors(form);
+    const values = Object.fromEntries(new FormData(form).entries());
+    const patientId = values.patient_id;
+    delete values.patient_id;
+    results.replaceChildren(notice("info", t("common.loading")));
+    try {
+      const found = await api("/slots", { query: { ...values, limit: 20 } });
+      results.replaceChildren(
+        h("h3", {}, t("book.results")),
+        slotList(found.items, "book.book", async (slot, button) => {
+          button.disabled = true;
+          try {
+            await api("/appointments", {
+              method: "POST",
+              body: { slot_id: slot.id, patient_id: patientId || undefined, idempotency_key: randomId() },
+            });
+            await reload(t("book.booked", { when: formatDateTime(slot.start) }));
+          } catch (error) {
+            button.disabled = false;
+            results.prepend(notice("error", describe(error)));
+          }
+        }),
+      );
+    } catch (error) {
+      results.replaceChildren();
+      showFormErrors(form, error);
+    }
+  });
+  return h("section", { class: "panel-box", "aria-labelledby": "book-title" }, h("h2", { id: "book-title" }, t("book.title")), form, results);
+}
+
+page({
+  title: "visits.title",
+  auth: "patient",
+  render: async (main, { me }) => {
+    const status = h("div", { class: "page-status", "aria-live": "polite" });
+    const lists = h("div");
+    const reload = async (message) => {
+      const [upcoming, past] = await Promise.all([
+        api("/appointments", { query: { period: "upcoming" } }),
+        api("/appointments", { query: { period: "past" } }),
+      ]);
+      lists.replaceChildren(
+        h("section", { id: "upcoming", "aria-labelledby": "upcoming-title" },
+          h("h2", { id: "upcoming-title" }, t("visits.upcoming")),
+          upcoming.items.length
+            ? h("ul", { class: "cards" }, upcoming.items.map((item) =>
+              h("li", { class: "card", "data-appointment-id": item.id }, appointmentCard(item, { upcoming: true, reload }))))
+            : h("p", { class: "empty" }, t("visits.none_upcoming"))),
+        h("section", { id: "past", "aria-labelledby": "past-title" },
+          h("h2", { id: "past-title" }, t("visits.past")),
+          past.items.length
+            ? h("ul", { class: "cards" }, past.items.map((item) =>
+              h("li", { class: "card", "data-appointment-id": item.id }, appointmentCard(item, { upcoming: false, reload }))))
+            : h("p", { class: "empty" }, t("visits.none_past"))),
+      );
+      status.replaceChildren(message ? notice("success", message) : "");
+    };
+    if (me.access_level !== "full") main.append(notice("info", t("visits.basic_access")));
+    main.append(status, lists);
+    await reload();
+    main.append(await bookingForm(me, reload));
+  },
+});
