@@ -27,7 +27,7 @@ import socketio  # type: ignore[import-untyped]
 from aiohttp import web
 
 from bot.errors import AssistantUnavailable
-from bot.rasa import Button, RasaClient, Reply
+from bot.rasa import SLOW_NOTICE_AFTER, Button, RasaClient, Reply
 from portal.access import Principal
 from portal.errors import AuthenticationRequired, PortalError
 from portal.i18n import DEFAULT_LANGUAGE, MESSAGES, Language, translate
@@ -223,8 +223,20 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             ).token
         await self.emit("typing", {"from": "bot", "active": True}, room=room)
         try:
+            turn = asyncio.ensure_future(
+                self.rasa.send(str(conversation_id), message.text, metadata)
+            )
             try:
-                replies = await self.rasa.send(str(conversation_id), message.text, metadata)
+                try:
+                    replies = await asyncio.wait_for(asyncio.shield(turn), SLOW_NOTICE_AFTER)
+                except TimeoutError:
+                    # Slow, not down: say so now, and deliver the answer when it comes.
+                    notice = _notice("chat_assistant_slow", client.language)
+                    stored = await self.portal.conversations.add_bot_message(
+                        conversation_id, notice.text, notice.payload()
+                    )
+                    await self.emit("bot_message", _bot_message(stored), room=room)
+                    replies = await turn
             except AssistantUnavailable as error:
                 log.warning("assistant unavailable for %s: %s", conversation_id, error)
                 replies = [_unavailable(client.language)]
@@ -443,8 +455,13 @@ def _bot_message(message: ChatMessage) -> dict[str, Any]:
 
 
 def _unavailable(language: Language) -> Reply:
+    return _notice("chat_assistant_unavailable", language)
+
+
+def _notice(code: str, language: Language) -> Reply:
+    """A message of the hub's own, with the button that reaches a person."""
     return Reply(
-        text=translate("chat_assistant_unavailable", language),
+        text=translate(code, language),
         buttons=[Button(translate("chat_talk_to_person", language), HANDOFF_PAYLOAD)],
     )
 

@@ -16,9 +16,12 @@ import aiohttp
 
 from bot.errors import AssistantUnavailable
 
-RASA_TIMEOUT = 2.5
-"""Seconds Rasa (and the actions it runs) may take. The patient must hear back within 3 s of
-sending, and storing and emitting the "unavailable" notice needs some of that budget."""
+RASA_TIMEOUT = 30.0
+"""Seconds one turn of Rasa (and the actions it runs) may take before it counts as failed."""
+SLOW_NOTICE_AFTER = 2.5
+"""Seconds after which the patient is told the assistant is slow (they must hear back within
+3 s of sending; storing and emitting the notice needs some of that budget). The answer is still
+delivered when it comes, up to :data:`RASA_TIMEOUT`."""
 
 
 @dataclass(frozen=True)

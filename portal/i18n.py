@@ -385,6 +385,12 @@ MESSAGES: Final[dict[str, dict[Language, str]]] = {
         "en": "No such conversation.",
     },
     "chat_invalid_value": {"pl": "Nieprawidłowa wartość.", "en": "Invalid value."},
+    "chat_assistant_slow": {
+        "pl": "Asystent odpowiada dłużej niż zwykle. Odpowiedź pojawi się tutaj; "
+        "możesz też porozmawiać z osobą z recepcji.",
+        "en": "The assistant is taking longer than usual. The answer will appear here; "
+        "you can also talk to a person at reception.",
+    },
     "chat_assistant_unavailable": {
         "pl": "Asystent jest w tej chwili niedostępny. Spróbuj ponownie za chwilę "
         "albo porozmawiaj z osobą z recepcji.",
