@@ -7,9 +7,14 @@ import uuid
 from typing import Any
 
 import aiohttp
+import pytest
 import socketio
 
 from tests.assistant.stack import PASSWORD, Stack
+
+# Starting the stack (Rasa loads its model; the first run may train it) takes longer than the
+# suite's per-test timeout allows.
+pytestmark = pytest.mark.timeout(600)
 
 
 async def _login(stack: Stack, http: aiohttp.ClientSession) -> str:

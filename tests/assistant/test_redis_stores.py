@@ -15,6 +15,10 @@ from tests.assistant.dialogue import Dialogue
 from tests.assistant.stack import Stack, start_stack
 from tests.conftest import service_missing
 
+# Starting the stack (Rasa loads its model; the first run may train it) takes longer than the
+# suite's per-test timeout allows.
+pytestmark = pytest.mark.timeout(600)
+
 REDIS_DB_URL = "redis://127.0.0.1:6379/14"
 
 

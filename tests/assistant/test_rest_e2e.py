@@ -10,6 +10,10 @@ import pytest
 from tests.assistant.dialogue import Dialogue, appointments, patient_token
 from tests.assistant.stack import Stack
 
+# Starting the stack (Rasa loads its model; the first run may train it) takes longer than the
+# suite's per-test timeout allows.
+pytestmark = pytest.mark.timeout(600)
+
 OPENINGS = {
     "pl": "Chcę umówić wizytę u internisty w Warszawie",
     "en": "I'd like to book an appointment with an internist in Warsaw",
