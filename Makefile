@@ -11,10 +11,9 @@ run: setup
 
 test: setup lint model
 	$(PY) -m pytest $(PYTEST_ARGS)
-	@if [ -x .venv-bot/bin/python ] && [ -d tests/actions ]; then \
-	  .venv-bot/bin/python -m pytest tests/actions --confcutdir=tests/actions \
-	    -c tests/actions/pytest.ini $(BOT_PYTEST_ARGS); \
-	else echo "bot-side tests: skipped (no .venv-bot)"; fi
+	@if [ -x .venv-bot/bin/rasa ] && [ -f config.yml ]; then \
+	  scripts/test-assistant $(BOT_PYTEST_ARGS); \
+	else echo "assistant tests: skipped (no .venv-bot: python3.10 missing)"; fi
 
 lint: setup-hub
 	$(VENV)/bin/ruff check .
