@@ -431,11 +431,6 @@ class ValidateBookingForm(PortalForm):
         dispatcher.utter_message(text=say("slot_hint", language_of(tracker)))
         return {"slot_choice": None}
 
-    def validate_confirmed(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        return {"confirmed": value if isinstance(value, bool) else None}
-
     # -- the form's work ---------------------------------------------------------------------
 
     async def after_validation(

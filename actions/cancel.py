@@ -140,11 +140,6 @@ class ValidateCancelForm(AppointmentForm):
     async def needed_slots(self, tracker: Tracker) -> list[str]:
         return ["appointment_choice", "confirmed"]
 
-    def validate_confirmed(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        return {"confirmed": value if isinstance(value, bool) else None}
-
     async def after_validation(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, turn: Turn
     ) -> dict[str, Any]:

@@ -98,6 +98,13 @@ class PortalForm(FormValidationAction, ABC):
 
     trigger_intent: str = ""
     """The intent that starts this form; it may also carry answers ("book a cardiologist")."""
+
+    def validate_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Every form ends with a yes/no confirmation; anything else asks again."""
+        return {"confirmed": value if isinstance(value, bool) else None}
+
     form_slots: tuple[str, ...] = ()
     """Every slot the form may fill: extracted and validated on every turn, asked in the order
     :meth:`needed_slots` gives."""

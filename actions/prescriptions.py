@@ -91,11 +91,6 @@ class ValidatePrescriptionForm(PortalForm):
             dispatcher.utter_message(text=say("hint_prescription_choice", language_of(tracker)))
         return {"prescription_choice": None}
 
-    def validate_confirmed(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        return {"confirmed": value if isinstance(value, bool) else None}
-
     async def after_validation(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, turn: Turn
     ) -> dict[str, Any]:
