@@ -57,6 +57,11 @@ class _Identified(Protocol):
 
 
 R = TypeVar("R", bound=_Identified)
+Addressed = TypeVar("Addressed", PrescriptionOrder, Question)
+OBJECT_TYPES: dict[type[Any], str] = {
+    PrescriptionOrder: "PrescriptionOrder",
+    Question: "Question",
+}
 
 
 class RecordDenied(NotFound):
@@ -571,17 +576,9 @@ class Records:
             raise InvalidInput.single("reason", "rejection_reason_required")
         try:
             async with self.db.write() as session:
-                # "OF prescription_orders": PostgreSQL refuses to lock outer-joined eager loads.
-                order = await session.get(
-                    PrescriptionOrder, order_id, with_for_update={"of": PrescriptionOrder}
+                order = await self._addressed_to(
+                    session, principal, PrescriptionOrder, order_id, "order_not_found"
                 )
-                if order is None or order.reviewer_practitioner_id != principal.practitioner_id:
-                    raise RecordDenied(
-                        "order_not_found",
-                        "PrescriptionOrder",
-                        order_id,
-                        order.patient_id if order else None,
-                    )
                 if order.status is not OrderStatus.PENDING:
                     raise Conflict("order_already_reviewed")
                 now = self.clock.now()
@@ -669,16 +666,9 @@ class Records:
             raise InvalidInput.single("answer", "field_required")
         try:
             async with self.db.write() as session:
-                question = await session.get(
-                    Question, question_id, with_for_update={"of": Question}
+                question = await self._addressed_to(
+                    session, principal, Question, question_id, "question_not_found"
                 )
-                if question is None or question.practitioner_id != principal.practitioner_id:
-                    raise RecordDenied(
-                        "question_not_found",
-                        "Question",
-                        question_id,
-                        question.patient_id if question else None,
-                    )
                 if question.status is not QuestionStatus.OPEN:
                     raise Conflict("question_already_answered")
                 question.answer = answer
@@ -698,6 +688,26 @@ class Records:
         return await self._get(Question, question_id)
 
     # -- helpers ----------------------------------------------------------------------------
+
+    async def _addressed_to(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        model: type[Addressed],
+        object_id: uuid.UUID,
+        missing_code: str,
+    ) -> Addressed:
+        """An order or question for this physician, locked for the change; else "not found"."""
+        # "OF <table>": PostgreSQL refuses to lock the outer-joined eager loads.
+        row = await session.get(model, object_id, with_for_update={"of": model})
+        if row is None or _addressee(row) != principal.practitioner_id:
+            raise RecordDenied(
+                missing_code,
+                OBJECT_TYPES[model],
+                object_id,
+                row.patient_id if row is not None else None,
+            )
+        return row
 
     async def _patients_read(
         self, principal: Principal, patient_id: uuid.UUID | None
@@ -782,3 +792,10 @@ class Records:
 
     def _today(self) -> date:
         return self.clock.now().astimezone(ZoneInfo(self.config.timezone)).date()
+
+
+def _addressee(row: PrescriptionOrder | Question) -> uuid.UUID:
+    """The physician an order (its reviewer) or a question is addressed to."""
+    if isinstance(row, PrescriptionOrder):
+        return row.reviewer_practitioner_id
+    return row.practitioner_id
