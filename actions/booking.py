@@ -77,7 +77,11 @@ def slot_button_title(slot: dict[str, Any], language: str) -> str:
 
 
 def compact(slot: dict[str, Any]) -> dict[str, Any]:
-    """The parts of a hub slot the conversation keeps (in the ``offered_slots`` slot)."""
+    """The parts of a hub slot the conversation keeps (in the ``offered_slots`` slot).
+
+    The hub's appointments have the same shape (id, start, service, physician, clinic), so
+    this serves them too.
+    """
     clinic = slot.get("clinic") or {}
     return {
         "id": slot["id"],
@@ -498,15 +502,7 @@ def appointment_summary(
     appointment: dict[str, Any], language: str, patient: str | None = None
 ) -> str:
     """An appointment from the hub, as :func:`slot_summary` words it."""
-    clinic = appointment.get("clinic") or {}
-    slot = {
-        "service": appointment["service"]["name"],
-        "start": appointment["start"],
-        "physician": appointment["physician"]["name"],
-        "clinic_name": clinic.get("name"),
-        "clinic_address": clinic.get("address"),
-    }
-    return slot_summary(slot, language, patient)
+    return slot_summary(compact(appointment), language, patient)
 
 
 async def clinic_cities(language: str) -> list[str]:

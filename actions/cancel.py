@@ -12,7 +12,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from .api import HubClient, HubProblem, HubUnavailable, LoginRequired
-from .booking import ValidateBookingForm, find_slots, offered, pick_from, search_key
+from .booking import (
+    ValidateBookingForm,
+    compact,
+    find_slots,
+    offered,
+    pick_from,
+    search_key,
+)
 from .common import form_error, hub_for, language_of, report_error
 from .dates import ZONE, format_when
 from .forms import PortalForm, Turn
@@ -24,18 +31,7 @@ ACTIVE_STATUSES = ("booked", "confirmed", "scheduled")
 
 def compact_appointment(appointment: dict[str, Any]) -> dict[str, Any]:
     """The parts of an appointment the conversation keeps (``offered_appointments``)."""
-    clinic = appointment.get("clinic") or {}
-    return {
-        "id": appointment["id"],
-        "start": appointment["start"],
-        "service": appointment["service"]["name"],
-        "service_code": appointment["service"]["code"],
-        "type": appointment["service"]["type"],
-        "physician": appointment["physician"]["name"],
-        "clinic_name": clinic.get("name"),
-        "city": clinic.get("city"),
-        "patient": appointment["patient"]["name"],
-    }
+    return {**compact(appointment), "patient": appointment["patient"]["name"]}
 
 
 def appointment_line(item: dict[str, Any], language: str) -> str:
