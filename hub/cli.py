@@ -6,6 +6,9 @@
 - ``serve [--host H] [--port P]``: the hub alone.
 - ``seed``: migrate, then load the demo data into an empty database.
 - ``train [--force]``: train the assistant's model when its inputs changed.
+- ``demo-consultation [--in MINUTES] [--telephone]``: book an online (or telephone)
+  consultation between ``demo.patient`` and ``demo.physician`` that starts soon, to try the
+  consultation room and the physician desk.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from datetime import timedelta
 
 from aiohttp import web
 
@@ -21,7 +25,14 @@ from hub.assistant import AssistantProject, train_command
 from hub.settings import Settings, SettingsError
 from portal.db import Database
 from portal.migrate import upgrade
-from portal.seed import DEMO_LOGINS, SeedReport, random_password, seed_demo
+from portal.models import ServiceType
+from portal.seed import (
+    DEMO_LOGINS,
+    SeedReport,
+    book_demo_consultation,
+    random_password,
+    seed_demo,
+)
 from portal.services import Portal
 
 
@@ -39,6 +50,13 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("seed", help="migrate, then load demo data into an empty database")
     train = commands.add_parser("train", help="train the assistant when its inputs changed")
     train.add_argument("--force", action="store_true", help="train even when current")
+    demo = commands.add_parser(
+        "demo-consultation", help="book a consultation of the demo logins that starts soon"
+    )
+    demo.add_argument(
+        "--in", dest="minutes", type=int, default=5, help="minutes until it starts (default 5)"
+    )
+    demo.add_argument("--telephone", action="store_true", help="a telephone consultation")
     args = parser.parse_args(argv)
     if args.command == "train":
         return train_command(force=args.force)
@@ -51,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "seed":
         asyncio.run(_seed(settings))
         return 0
+    if args.command == "demo-consultation":
+        kind = ServiceType.TELEPHONE_CONSULTATION if args.telephone else None
+        return asyncio.run(_demo_consultation(settings, args.minutes, kind))
     settings = settings.with_overrides(args.host, args.port)
     supervise = args.command == "run"
     if supervise:
@@ -87,6 +108,28 @@ async def _seed(settings: Settings) -> SeedReport:
     else:
         print("Database already holds accounts: demo data left as it is.")
     return report
+
+
+async def _demo_consultation(settings: Settings, minutes: int, kind: ServiceType | None) -> int:
+    db = Database(settings.database_url)
+    try:
+        await upgrade(db)
+        portal = Portal(db, settings.portal_config())
+        try:
+            appointment = await book_demo_consultation(
+                portal,
+                starts_in=timedelta(minutes=minutes),
+                service_type=kind or ServiceType.ONLINE_CONSULTATION,
+            )
+        except LookupError as error:
+            print(f"cannot book: {error} (run `python -m hub seed` first)", file=sys.stderr)
+            return 1
+    finally:
+        await db.close()
+    print(f"Booked consultation {appointment.id} at {appointment.start_at.isoformat()}.")
+    print(f"Patient (demo.patient): {settings.public_url}/consultation.html")
+    print(f"Physician (demo.physician): {settings.public_url}/desk.html")
+    return 0
 
 
 def _prepare_assistant() -> None:

@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.access import Principal
 from portal.audit import DENIED, AuditLog
@@ -24,6 +25,8 @@ from portal.models import (
     AppointmentStatus,
     AuditEvent,
     BookingSource,
+    ChatMessage,
+    Conversation,
     Document,
     OrderStatus,
     Patient,
@@ -31,11 +34,14 @@ from portal.models import (
     Question,
     QuestionStatus,
     Role,
+    Sender,
 )
 
 EARLY_COMPLETION = timedelta(minutes=15)
 """A visit may be marked attended from 15 minutes before its start (the room opens then)."""
 MAX_RANGE_DAYS = 31
+BOOKING_CHAT_TAIL = 20
+"""How many messages of the booking conversation the physician sees (the last before booking)."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,8 @@ class VisitDetail:
     documents: list[Document]
     pending_orders: list[PrescriptionOrder]
     open_questions: list[Question]
+    booking_chat: list[ChatMessage]
+    """The end of the assistant conversation the visit was booked in (empty otherwise)."""
 
 
 class Desk:
@@ -170,6 +178,7 @@ class Desk:
                         .order_by(Question.created_at)
                     )
                 )
+                booking_chat = await self._booking_chat(session, appointment)
                 self.audit.record(
                     session,
                     principal,
@@ -181,7 +190,42 @@ class Desk:
         if missing:
             raise NotFound("appointment_not_found")
         assert appointment is not None
-        return VisitDetail(appointment, documents, orders, questions)
+        return VisitDetail(appointment, documents, orders, questions, booking_chat)
+
+    async def _booking_chat(
+        self, session: AsyncSession, appointment: Appointment
+    ) -> list[ChatMessage]:
+        """What the patient told the assistant up to booking, when they booked through it.
+
+        The conversation is the booking account's latest one that began before the booking;
+        only the patient's and the assistant's messages, the last :data:`BOOKING_CHAT_TAIL`.
+        """
+        if appointment.source is not BookingSource.ASSISTANT:
+            return []
+        conversation_id = await session.scalar(
+            select(Conversation.id)
+            .where(
+                Conversation.account_id == appointment.booked_by_account_id,
+                Conversation.created_at <= appointment.created_at,
+            )
+            .order_by(Conversation.created_at.desc())
+            .limit(1)
+        )
+        if conversation_id is None:
+            return []
+        tail = list(
+            await session.scalars(
+                select(ChatMessage)
+                .where(
+                    ChatMessage.conversation_id == conversation_id,
+                    ChatMessage.created_at <= appointment.created_at,
+                    ChatMessage.sender.in_((Sender.PATIENT, Sender.BOT)),
+                )
+                .order_by(ChatMessage.seq.desc())
+                .limit(BOOKING_CHAT_TAIL)
+            )
+        )
+        return tail[::-1]
 
     async def complete(self, principal: Principal, appointment_id: uuid.UUID) -> Appointment:
         """The visit's physician marks it attended, which opens "Ask your doctor" and records."""

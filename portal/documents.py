@@ -86,6 +86,7 @@ MAX_DOCUMENTS: Final = 5
 MAX_DESCRIPTION: Final = 500
 PATIENT_UPLOAD: Final = "patient_upload"
 RESULT_ATTACHMENT: Final = "result"
+CONSULTATION_SHARE: Final = "consultation"
 OBJECT_TYPE: Final = "DocumentReference"
 REMOTE_SERVICES: Final = (ServiceType.TELEPHONE_CONSULTATION, ServiceType.ONLINE_CONSULTATION)
 
@@ -303,8 +304,35 @@ class Documents:
         stored = await self._receive(stream)
         return await _to_the_end(
             self._record_attachment(
-                principal, appointment, stored, display_name(file_name, stored.content_type), text
+                principal,
+                appointment,
+                stored,
+                display_name(file_name, stored.content_type),
+                text,
+                RESULT_ATTACHMENT,
             )
+        )
+
+    async def share_in_consultation(
+        self,
+        principal: Principal,
+        appointment: Appointment,
+        stream: AsyncIterable[bytes],
+        *,
+        file_name: str | None,
+        description: str,
+    ) -> Document:
+        """A file a member shares during a consultation, stored on its appointment.
+
+        The caller (:class:`portal.consultations.Consultations`) has checked membership and the
+        room's window. The file passes the same checks as every upload; it does not count
+        toward the patient's five uploads.
+        """
+        stored = await self._receive(stream)
+        name = display_name(file_name, stored.content_type)
+        text = description.strip()[:MAX_DESCRIPTION] or name
+        return await _to_the_end(
+            self._record_attachment(principal, appointment, stored, name, text, CONSULTATION_SHARE)
         )
 
     async def _own_completed(self, principal: Principal, appointment_id: uuid.UUID) -> Appointment:
@@ -328,17 +356,12 @@ class Documents:
         stored: _Stored,
         file_name: str,
         description: str,
+        kind: str,
     ) -> Document:
         try:
             async with self.db.write() as session:
                 document = self._add_document(
-                    session,
-                    principal,
-                    appointment,
-                    stored,
-                    file_name,
-                    description,
-                    RESULT_ATTACHMENT,
+                    session, principal, appointment, stored, file_name, description, kind
                 )
         except BaseException:
             _discard([stored.path])

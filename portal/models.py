@@ -707,3 +707,83 @@ class ChatMessage(Base):
     """What the widget renders besides the text: ``buttons`` and ``links``."""
     client_msg_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ConsultationState(enum.StrEnum):
+    """Where a consultation room is: opened by a first join, admitted, ended by the physician."""
+
+    OPEN = "open"
+    ADMITTED = "admitted"
+    ENDED = "ended"
+
+
+class Consultation(Base):
+    """The room of one remote consultation (FHIR Encounter, class ``VR``: virtual).
+
+    One row per appointment, created at the first join. ``transport`` is ``direct`` (the two
+    browsers peer to peer) or ``relay`` (both through the hub's aiortc peers); ``summary`` is
+    written when the physician ends the consultation.
+    """
+
+    __tablename__ = "consultations"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    appointment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("appointments.id"), unique=True)
+    state: Mapped[ConsultationState] = mapped_column(_enum(ConsultationState, "consultation_state"))
+    transport: Mapped[str] = mapped_column(String(16), default="direct")
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """Set while the patient waits to be admitted."""
+    admitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_by_account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id"))
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class ConsultationEvent(Base):
+    """Something that happened in a room: joined, left, admitted, media, transport, ended."""
+
+    __tablename__ = "consultation_events"
+    __table_args__ = (Index("ix_consultation_events_room_at", "consultation_id", "at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    consultation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("consultations.id", ondelete="CASCADE")
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id"))
+    role: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class ConsultationMessage(Base):
+    """One chat message of a room, numbered by ``seq`` within it.
+
+    The unique ``(consultation_id, sender_account_id, client_msg_id)`` makes a message retried
+    after a reconnect land once.
+    """
+
+    __tablename__ = "consultation_messages"
+    __table_args__ = (
+        UniqueConstraint("consultation_id", "seq", name="uq_consultation_messages_seq"),
+        UniqueConstraint(
+            "consultation_id",
+            "sender_account_id",
+            "client_msg_id",
+            name="uq_consultation_messages_client_msg",
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    consultation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("consultations.id", ondelete="CASCADE")
+    )
+    seq: Mapped[int] = mapped_column(Integer)
+    sender: Mapped[str] = mapped_column(String(16))
+    """``patient`` or ``physician``: the side of the room, whoever's account wrote it."""
+    sender_account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"))
+    text: Mapped[str] = mapped_column(Text)
+    client_msg_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -434,3 +434,96 @@ async def _history(
             answered_at=first.end_at + timedelta(days=2),
         )
     )
+
+
+async def book_demo_consultation(
+    portal: Portal,
+    *,
+    patient_login: str = "demo.patient",
+    physician_login: str = "demo.physician",
+    starts_in: timedelta = timedelta(minutes=5),
+    service_type: ServiceType = ServiceType.ONLINE_CONSULTATION,
+    minutes: int = 20,
+) -> Appointment:
+    """Book a remote consultation between two demo accounts, starting ``starts_in`` from now.
+
+    For trying the consultation room at once (``python -m hub demo-consultation``) and for the
+    tests: the room opens 15 minutes before the start, so the default is joinable right away.
+    The slot is made for it (outside the weekly schedule), at a minute nobody else holds.
+    """
+    now = portal.clock.now()
+    zone = ZoneInfo(portal.config.timezone)
+    async with portal.db.write() as session:
+        patient_account = await session.scalar(
+            select(Account).where(Account.login == patient_login)
+        )
+        physician_account = await session.scalar(
+            select(Account).where(Account.login == physician_login)
+        )
+        if (
+            patient_account is None
+            or patient_account.patient_id is None
+            or physician_account is None
+            or physician_account.practitioner_id is None
+        ):
+            raise LookupError(f"no patient {patient_login!r} or physician {physician_login!r}")
+        practitioner = await session.get(Practitioner, physician_account.practitioner_id)
+        assert practitioner is not None
+        specialty_ids = [specialty.id for specialty in practitioner.specialties]
+        service = await session.scalar(
+            select(Service)
+            .where(Service.type == service_type, Service.specialty_id.in_(specialty_ids))
+            .limit(1)
+        ) or await session.scalar(select(Service).where(Service.type == service_type).limit(1))
+        if service is None:
+            raise LookupError(f"no {service_type.value} service in the catalogue")
+        start = (now + starts_in).replace(second=0, microsecond=0)
+        while await session.scalar(
+            select(Slot.id).where(Slot.practitioner_id == practitioner.id, Slot.start_at == start)
+        ):
+            start += timedelta(minutes=1)
+        local = start.astimezone(zone)
+        slot = Slot(
+            id=uuid.uuid4(),
+            schedule_id=None,
+            practitioner_id=practitioner.id,
+            clinic_id=None,
+            service_id=service.id,
+            start_at=start,
+            end_at=start + timedelta(minutes=minutes),
+            local_date=local.date(),
+            local_minute=local.hour * 60 + local.minute,
+        )
+        session.add(slot)
+        await session.flush()  # the slot's row first: the appointment refers to it
+        appointment = Appointment(
+            id=uuid.uuid4(),
+            slot_id=slot.id,
+            patient_id=patient_account.patient_id,
+            booked_by_account_id=patient_account.id,
+            service_id=service.id,
+            practitioner_id=practitioner.id,
+            clinic_id=None,
+            start_at=slot.start_at,
+            end_at=slot.end_at,
+            status=AppointmentStatus.BOOKED,
+            source=BookingSource.PORTAL,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(appointment)
+        session.add(
+            AppointmentEvent(
+                appointment_id=appointment.id,
+                status=AppointmentStatus.BOOKED,
+                at=now,
+                by_account_id=patient_account.id,
+                source=BookingSource.PORTAL,
+                note="demo consultation",
+            )
+        )
+        appointment_id = appointment.id
+    async with portal.db.read() as session:
+        booked = await session.get(Appointment, appointment_id)
+    assert booked is not None
+    return booked

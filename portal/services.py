@@ -9,6 +9,7 @@ from portal.booking import Booking
 from portal.catalogue import Catalogue
 from portal.clock import Clock, SystemClock
 from portal.config import PortalConfig
+from portal.consultations import Consultations
 from portal.conversations import Conversations
 from portal.db import Database
 from portal.desk import Desk
@@ -46,3 +47,4 @@ class Portal:
         )
         self.desk = Desk(db, config, self.clock, self.audit)
         self.conversations = Conversations(db, self.clock, self.audit)
+        self.consultations = Consultations(db, self.clock, self.audit, self.documents)

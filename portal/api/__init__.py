@@ -6,7 +6,7 @@ from aiohttp import web
 
 from portal.services import Portal
 
-from . import accounts, appointments, catalogue, desk, documents, records
+from . import accounts, appointments, catalogue, consultations, desk, documents, records
 from .framework import (
     API_PREFIX,
     PORTAL_KEY,
@@ -26,6 +26,7 @@ ROUTERS: list[Router] = [
     records.router,
     desk.router,
     documents.router,
+    consultations.router,
 ]
 
 __all__ = ["PORTAL_KEY", "ROUTERS", "setup_api"]

@@ -155,12 +155,12 @@ async def accept_document_regulations(
 async def upload_document(
     request: web.Request, portal: Portal, principal: Principal
 ) -> DocumentOut:
-    fields, file_part = await _multipart(request)
-    async with contextlib.aclosing(_chunks(file_part)) as chunks:
+    fields, file_part = await multipart_upload(request)
+    async with contextlib.aclosing(file_chunks(file_part)) as chunks:
         document = await portal.documents.upload(
             principal,
             chunks,
-            file_name=_file_name(file_part),
+            file_name=part_file_name(file_part),
             description=fields.get("description", ""),
             appointment_id=_uuid(fields, "appointment_id"),
             patient_id=_uuid(fields, "patient_id"),
@@ -182,19 +182,19 @@ async def upload_document(
 async def upload_result_attachment(
     request: web.Request, portal: Portal, principal: Principal, appointment_id: uuid.UUID
 ) -> DocumentOut:
-    fields, file_part = await _multipart(request)
-    async with contextlib.aclosing(_chunks(file_part)) as chunks:
+    fields, file_part = await multipart_upload(request)
+    async with contextlib.aclosing(file_chunks(file_part)) as chunks:
         document = await portal.documents.upload_result_attachment(
             principal,
             appointment_id,
             chunks,
-            file_name=_file_name(file_part),
+            file_name=part_file_name(file_part),
             description=fields.get("description", ""),
         )
     return DocumentOut.of(document)
 
 
-async def _multipart(request: web.Request) -> tuple[dict[str, str], BodyPartReader]:
+async def multipart_upload(request: web.Request) -> tuple[dict[str, str], BodyPartReader]:
     """The text parts before the file, and the file part itself (not yet read)."""
     if request.content_type != "multipart/form-data":
         raise UnsupportedMediaType("multipart_required")
@@ -235,7 +235,7 @@ async def _text(part: BodyPartReader) -> str:
         raise InvalidInput.single(name, "invalid_value") from None
 
 
-async def _chunks(part: BodyPartReader) -> AsyncGenerator[bytes]:
+async def file_chunks(part: BodyPartReader) -> AsyncGenerator[bytes]:
     """The file part's content as it arrives; a cut-off body is ``upload_incomplete``."""
     try:
         while not part.at_eof():
@@ -246,7 +246,7 @@ async def _chunks(part: BodyPartReader) -> AsyncGenerator[bytes]:
         raise PortalError("upload_incomplete") from None
 
 
-def _file_name(part: BodyPartReader) -> str | None:
+def part_file_name(part: BodyPartReader) -> str | None:
     """The part's file name: ``filename*`` (RFC 8187) as is, ``filename`` percent-decoded.
 
     RFC 7578 (4.2) lets senders percent-encode a plain ``filename``; aiohttp's client does it

@@ -14,6 +14,7 @@ from portal.i18n import Language
 from portal.models import (
     Account,
     AuditEvent,
+    ChatMessage,
     DiagnosticReport,
     Document,
     Instruction,
@@ -22,6 +23,7 @@ from portal.models import (
     PrescriptionOrder,
     Question,
     Referral,
+    Sender,
     ServiceType,
 )
 
@@ -452,6 +454,22 @@ class DocumentSummary(BaseModel):
         )
 
 
+class BookingChatLine(BaseModel):
+    """One message of the conversation with the assistant in which the visit was booked."""
+
+    sender: Literal["patient", "bot"]
+    text: str
+    at: datetime
+
+    @classmethod
+    def of(cls, message: ChatMessage) -> BookingChatLine:
+        return cls(
+            sender="patient" if message.sender is Sender.PATIENT else "bot",
+            text=message.text,
+            at=message.created_at,
+        )
+
+
 class VisitDetailOut(BaseModel):
     """One of the physician's appointments with what they need for it."""
 
@@ -460,6 +478,10 @@ class VisitDetailOut(BaseModel):
     documents: list[DocumentSummary]
     pending_prescription_orders: list[PrescriptionOrderOut]
     open_questions: list[QuestionOut]
+    booking_chat: list[BookingChatLine] = Field(
+        description="The end of the assistant conversation the visit was booked in, oldest "
+        "first; empty when it was not booked through the assistant."
+    )
 
     @classmethod
     def of(cls, detail: VisitDetail, language: Language, today: date) -> VisitDetailOut:
@@ -471,6 +493,7 @@ class VisitDetailOut(BaseModel):
                 PrescriptionOrderOut.of(o, today) for o in detail.pending_orders
             ],
             open_questions=[QuestionOut.of(q) for q in detail.open_questions],
+            booking_chat=[BookingChatLine.of(m) for m in detail.booking_chat],
         )
 
 
