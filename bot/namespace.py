@@ -20,15 +20,14 @@ from collections import deque
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 import socketio  # type: ignore[import-untyped]
-from aiohttp import web
 
 from bot.errors import AssistantUnavailable
 from bot.rasa import SLOW_NOTICE_AFTER, Button, RasaClient, Reply
 from portal.access import Principal
+from portal.api.framework import cookie_from_environ
 from portal.errors import AuthenticationRequired, PortalError
 from portal.i18n import DEFAULT_LANGUAGE, MESSAGES, Language, translate
 from portal.models import ChatMessage, Role, Sender
@@ -132,7 +131,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             await self.emit("bot_message", _bot_message(message), to=sid)
 
     async def _principal(self, environ: Mapping[str, Any], language: Language) -> Principal | None:
-        cookie = _cookie(environ, self.session_cookie)
+        cookie = cookie_from_environ(environ, self.session_cookie)
         if cookie is None:
             return None
         try:
@@ -422,24 +421,6 @@ def _uuid(value: Any) -> uuid.UUID | None:
 
 def _lang(value: str) -> Language:
     return "en" if value == "en" else "pl"
-
-
-def _cookie(environ: Mapping[str, Any], name: str) -> str | None:
-    request = environ.get("aiohttp.request")
-    if isinstance(request, web.BaseRequest):
-        # aiohttp's lenient parser: one malformed cookie of another site spoils nothing.
-        value = request.cookies.get(name)
-        return value or None
-    raw = environ.get("HTTP_COOKIE")
-    if not isinstance(raw, str) or not raw:
-        return None
-    jar: SimpleCookie = SimpleCookie()
-    try:
-        jar.load(raw)
-    except CookieError:
-        return None
-    morsel = jar.get(name)
-    return morsel.value if morsel is not None and morsel.value else None
 
 
 def _bot_message(message: ChatMessage) -> dict[str, Any]:

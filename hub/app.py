@@ -25,6 +25,7 @@ from portal.migrate import upgrade
 from portal.passwords import Passwords
 from portal.seed import extend_slots
 from portal.services import Portal
+from rtc.setup import setup_consult
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,8 @@ def create_app(
     if settings.redis_url:
         app.cleanup_ctx.append(_redis_ctx)
     chat = ChatConfig(settings.rasa_url, settings.chat_origins(), redis_url=settings.redis_url)
-    setup_chat(app, portal, chat, http=lambda: app[HTTP_KEY])
+    server = setup_chat(app, portal, chat, http=lambda: app[HTTP_KEY])
+    setup_consult(app, server, portal, settings.rtc_config())
     if supervise_assistant:
         app.cleanup_ctx.append(_assistant_ctx)
     app.router.add_get("/healthz", healthz, name="healthz")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from portal.config import PortalConfig, Secret, SmtpConfig
+from rtc.config import RelayPolicy, RtcConfig
 
 
 class SettingsError(Exception):
@@ -56,6 +57,14 @@ class Settings:
     """DEMO_PASSWORD: the demo logins' password (random and printed when unset)."""
     trust_proxy: bool = False
     """HUB_TRUST_PROXY=1: take scheme and client address from X-Forwarded-* headers."""
+    relay_timeout: float = 5.0
+    """RELAY_TIMEOUT: seconds a direct call may take to connect before it goes through the hub."""
+    relay_policy: RelayPolicy = "auto"
+    """RELAY_POLICY: ``auto`` (direct first, relay on timeout or failure) or ``relay`` (always)."""
+    max_relayed_rooms: int = 4
+    """RTC_MAX_RELAYS: consultations one hub node relays at once."""
+    max_echo_peers: int = 8
+    """RTC_MAX_ECHO: device checks one hub node runs at once."""
     log_level: str = "INFO"
     """LOG_LEVEL: Python logging level."""
     allowed_origins: tuple[str, ...] = ()
@@ -97,6 +106,10 @@ class Settings:
             smtp=smtp,
             demo_password=Secret(demo) if demo else None,
             trust_proxy=env.get("HUB_TRUST_PROXY", "") in ("1", "true", "yes"),
+            relay_timeout=_float(env, "RELAY_TIMEOUT", 5.0),
+            relay_policy=_relay_policy(env.get("RELAY_POLICY", "auto")),
+            max_relayed_rooms=_int(env, "RTC_MAX_RELAYS", 4),
+            max_echo_peers=_int(env, "RTC_MAX_ECHO", 8),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             allowed_origins=tuple(
                 origin.strip().rstrip("/")
@@ -149,6 +162,16 @@ class Settings:
         )
         return tuple(dict.fromkeys(defaults))
 
+    def rtc_config(self) -> RtcConfig:
+        """The consultation rooms' share of the settings."""
+        return RtcConfig(
+            ice_servers=tuple(self.ice_servers),
+            relay_timeout=self.relay_timeout,
+            relay_policy=self.relay_policy,
+            max_relayed_rooms=self.max_relayed_rooms,
+            max_echo_peers=self.max_echo_peers,
+        )
+
     def portal_config(self) -> PortalConfig:
         """The domain's share of the settings."""
         return PortalConfig(
@@ -168,6 +191,28 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not 0 < value <= 120:
+        raise SettingsError(f"{name} must be between 0 and 120 seconds, not {raw!r}")
+    return value
+
+
+def _relay_policy(raw: str) -> RelayPolicy:
+    value = raw.strip().lower() or "auto"
+    if value == "auto":
+        return "auto"
+    if value == "relay":
+        return "relay"
+    raise SettingsError(f"RELAY_POLICY must be 'auto' or 'relay', not {raw!r}")
 
 
 def _ice_servers(raw: str) -> list[dict[str, Any]]:

@@ -292,35 +292,47 @@ class Consultations:
                 self._event(session, consultation, principal, "physician", "admitted")
         return consultation
 
+    async def waiting_for(self, practitioner_id: uuid.UUID) -> list[Waiting]:
+        """A physician's waiting room, for the desk's live queue (pushed to that physician's
+        own connections only; the schedule and ``listWaitingRoom`` reads are audited)."""
+        async with self.db.read() as session:
+            return await self._waiting(session, practitioner_id)
+
     async def waiting_room(self, principal: Principal) -> list[Waiting]:
         """The physician's patients waiting to be admitted, longest-waiting first."""
         principal.require_role(Role.PHYSICIAN)
         async with self.db.write() as session:
-            rows = (
-                (
-                    await session.execute(
-                        select(Appointment, Consultation.waiting_since)
-                        .join(Consultation, Consultation.appointment_id == Appointment.id)
-                        .where(
-                            Appointment.practitioner_id == principal.practitioner_id,
-                            Consultation.state == ConsultationState.OPEN,
-                            Consultation.waiting_since.is_not(None),
-                        )
-                        .order_by(Consultation.waiting_since)
-                    )
-                )
-                .unique()
-                .all()
-            )
-            for appointment, _ in rows:
+            waiting = await self._waiting(session, principal.practitioner_id)
+            for item in waiting:
                 self.audit.record(
                     session,
                     principal,
                     object_type=OBJECT_TYPE,
-                    object_id=appointment.id,
+                    object_id=item.appointment.id,
                     action="list",
-                    patient_id=appointment.patient_id,
+                    patient_id=item.appointment.patient_id,
                 )
+        return waiting
+
+    async def _waiting(
+        self, session: AsyncSession, practitioner_id: uuid.UUID | None
+    ) -> list[Waiting]:
+        rows = (
+            (
+                await session.execute(
+                    select(Appointment, Consultation.waiting_since)
+                    .join(Consultation, Consultation.appointment_id == Appointment.id)
+                    .where(
+                        Appointment.practitioner_id == practitioner_id,
+                        Consultation.state == ConsultationState.OPEN,
+                        Consultation.waiting_since.is_not(None),
+                    )
+                    .order_by(Consultation.waiting_since)
+                )
+            )
+            .unique()
+            .all()
+        )
         return [Waiting(appointment, since) for appointment, since in rows if since is not None]
 
     # -- chat --------------------------------------------------------------------------------

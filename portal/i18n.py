@@ -237,6 +237,50 @@ MESSAGES: Final[dict[str, dict[Language, str]]] = {
         "en": "This slot is in the past.",
     },
     "appointment_not_found": {"pl": "Nie ma takiej wizyty.", "en": "No such appointment."},
+    "room_not_open": {
+        "pl": "Pokój konsultacji otworzy się 15 minut przed jej rozpoczęciem.",
+        "en": "The consultation room opens 15 minutes before the start.",
+    },
+    "room_closed": {
+        "pl": "Ta konsultacja już się zakończyła albo została odwołana.",
+        "en": "This consultation has ended or was cancelled.",
+    },
+    "not_a_consultation": {
+        "pl": "Ta wizyta nie jest konsultacją telefoniczną ani online.",
+        "en": "This appointment is not a telephone or online consultation.",
+    },
+    "not_joined": {
+        "pl": "Najpierw dołącz do pokoju konsultacji.",
+        "en": "Join the consultation room first.",
+    },
+    "not_admitted": {
+        "pl": "Lekarz jeszcze nie wpuścił pacjenta do rozmowy.",
+        "en": "The physician has not admitted the patient yet.",
+    },
+    "peer_absent": {
+        "pl": "Druga strona nie jest teraz połączona.",
+        "en": "The other side is not connected now.",
+    },
+    "invalid_message": {
+        "pl": "Nieprawidłowa wiadomość.",
+        "en": "Invalid message.",
+    },
+    "rate_limited": {
+        "pl": "Za dużo wiadomości naraz. Odczekaj chwilę.",
+        "en": "Too many messages at once. Please wait a moment.",
+    },
+    "busy": {
+        "pl": "Serwer obsługuje teraz zbyt wiele połączeń wideo. Spróbuj za chwilę.",
+        "en": "The server is handling too many video connections. Please try again shortly.",
+    },
+    "media_failed": {
+        "pl": "Nie udało się zestawić połączenia audio-wideo.",
+        "en": "The audio and video connection could not be set up.",
+    },
+    "session_invalid": {
+        "pl": "Sesja wygasła. Zaloguj się ponownie.",
+        "en": "Your session has expired. Please log in again.",
+    },
     "appointment_not_active": {
         "pl": "Tej wizyty nie można już zmienić (status: {status}).",
         "en": "This appointment can no longer be changed (status: {status}).",

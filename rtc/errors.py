@@ -2,7 +2,7 @@
 
 ::
 
-    RtcError                 base; ``code`` is the stable code sent in acks (docs/consult-protocol.md)
+    RtcError                 base; ``code`` is the stable code of acks (consult-protocol.md)
      ├── MediaBusy           the node's media capacity (echo peers, relayed rooms) is full
      ├── MediaFailed         an aiortc peer could not be set up (bad SDP, no common codec)
      └── NotJoined           an event about a room this connection has not joined

@@ -14,8 +14,9 @@ import inspect
 import logging
 import typing
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 from aiohttp import web
@@ -302,3 +303,25 @@ async def auth_middleware(
     except AuthenticationRequired as error:
         request[AUTH_ERROR_KEY] = error
     return await handler(request)
+
+
+def cookie_from_environ(environ: Mapping[str, Any], name: str) -> str | None:
+    """A cookie of a Socket.IO handshake (its WSGI-like ``environ``), or None.
+
+    Under aiohttp the request is there and its lenient parser is used: one malformed cookie of
+    another site spoils nothing; otherwise the raw ``Cookie`` header is parsed.
+    """
+    request = environ.get("aiohttp.request")
+    if isinstance(request, web.BaseRequest):
+        value = request.cookies.get(name)
+        return value or None
+    raw = environ.get("HTTP_COOKIE")
+    if not isinstance(raw, str) or not raw:
+        return None
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(raw)
+    except CookieError:
+        return None
+    morsel = jar.get(name)
+    return morsel.value if morsel is not None and morsel.value else None

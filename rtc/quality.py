@@ -1,0 +1,102 @@
+"""The link-quality verdict of the device check.
+
+The hub's echo peer measures the browser's link (round-trip time and loss from RTCP, received
+bitrate from the transport) and :func:`assess` turns the figures into advice for the patient:
+
+``good``
+    voice and video will work.
+``voice_only``
+    video will stutter: use voice.
+``poor``
+    even voice may break up.
+``unknown``
+    no RTCP figures yet; ask again after a second or two.
+
+Thresholds and where they come from:
+
+* Delay: ITU-T G.114 (05/2003) finds one-way mouth-to-ear delay below 150 ms acceptable for
+  most conversations and above 400 ms unacceptable. RTCP gives the round trip (RFC 3550
+  section 6.4.1), so the limits are doubled: up to 300 ms is good, above 800 ms is poor.
+* Loss: VP8 in aiortc has NACK and PLI but no FEC, so a few percent of lost packets already
+  freeze the picture while Opus conceals isolated losses; above about 5 % video breaks up,
+  above about 15 % speech does too.
+* Bitrate: aiortc's VP8 encoder runs between 250 kbps and 1.5 Mbps (``codecs/vpx.py``);
+  below 250 kbps the browser cannot send usable video.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Verdict = Literal["good", "voice_only", "poor", "unknown"]
+
+GOOD_RTT_MS = 300.0
+"""Largest round trip that is still good: twice the 150 ms one-way limit of ITU-T G.114."""
+POOR_RTT_MS = 800.0
+"""Round trips above this are poor: twice the 400 ms one-way limit of ITU-T G.114."""
+VIDEO_LOSS_PCT = 5.0
+"""Loss above this breaks video (VP8 without FEC)."""
+VOICE_LOSS_PCT = 15.0
+"""Loss above this breaks voice (Opus concealment no longer hides it)."""
+VIDEO_KBPS = 250.0
+"""Bitrate below this cannot carry video: aiortc's VP8 floor."""
+
+
+def assess(rtt_ms: float | None, loss_pct: float | None, kbps: float | None) -> Verdict:
+    """The verdict for a link with these figures (``None``: not measured yet).
+
+    ``unknown`` until the round trip or the loss is known: both come from RTCP, so without them
+    the link has not been observed yet. A figure exactly on a threshold counts on the better
+    side.
+    """
+    if rtt_ms is None and loss_pct is None:
+        return "unknown"
+    if (rtt_ms is not None and rtt_ms > POOR_RTT_MS) or (
+        loss_pct is not None and loss_pct > VOICE_LOSS_PCT
+    ):
+        return "poor"
+    if (
+        (rtt_ms is not None and rtt_ms > GOOD_RTT_MS)
+        or (loss_pct is not None and loss_pct > VIDEO_LOSS_PCT)
+        or (kbps is not None and kbps < VIDEO_KBPS)
+    ):
+        return "voice_only"
+    return "good"
+
+
+@dataclass(frozen=True)
+class LinkQuality:
+    """What the device check measured, and what it means."""
+
+    rtt_ms: float | None
+    """Round-trip time in milliseconds (RTCP receiver reports), ``None`` before the first."""
+    loss_pct: float | None
+    """Packets lost, percent: the worse of the two directions."""
+    kbps: float | None
+    """Bitrate the hub received from the browser, kilobits per second."""
+    verdict: Verdict
+    """:func:`assess` of the three figures."""
+
+    @classmethod
+    def of(cls, rtt_ms: float | None, loss_pct: float | None, kbps: float | None) -> LinkQuality:
+        """The figures with their verdict."""
+        return cls(rtt_ms, loss_pct, kbps, assess(rtt_ms, loss_pct, kbps))
+
+    @classmethod
+    def unknown(cls) -> LinkQuality:
+        """Nothing measured."""
+        return cls.of(None, None, None)
+
+    def as_json(self) -> dict[str, float | str | None]:
+        """The ``device_check_stats`` acknowledgement's fields (figures to one decimal)."""
+        return {
+            "rtt_ms": _round(self.rtt_ms),
+            "loss_pct": _round(self.loss_pct),
+            "kbps": _round(self.kbps),
+            "verdict": self.verdict,
+        }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
