@@ -444,12 +444,14 @@ async def book_demo_consultation(
     starts_in: timedelta = timedelta(minutes=5),
     service_type: ServiceType = ServiceType.ONLINE_CONSULTATION,
     minutes: int = 20,
+    for_child: bool = False,
 ) -> Appointment:
     """Book a remote consultation between two demo accounts, starting ``starts_in`` from now.
 
     For trying the consultation room at once (``python -m hub demo-consultation``) and for the
     tests: the room opens 15 minutes before the start, so the default is joinable right away.
     The slot is made for it (outside the weekly schedule), at a minute nobody else holds.
+    ``for_child`` books it for the patient's first child (the guardian joins for them).
     """
     now = portal.clock.now()
     zone = ZoneInfo(portal.config.timezone)
@@ -467,6 +469,13 @@ async def book_demo_consultation(
             or physician_account.practitioner_id is None
         ):
             raise LookupError(f"no patient {patient_login!r} or physician {physician_login!r}")
+        patient_id: uuid.UUID | None = patient_account.patient_id
+        if for_child:
+            patient_id = await session.scalar(
+                select(Patient.id).where(Patient.guardian_id == patient_account.patient_id).limit(1)
+            )
+            if patient_id is None:
+                raise LookupError(f"{patient_login!r} has no child")
         practitioner = await session.get(Practitioner, physician_account.practitioner_id)
         assert practitioner is not None
         specialty_ids = [specialty.id for specialty in practitioner.specialties]
@@ -499,7 +508,7 @@ async def book_demo_consultation(
         appointment = Appointment(
             id=uuid.uuid4(),
             slot_id=slot.id,
-            patient_id=patient_account.patient_id,
+            patient_id=patient_id,
             booked_by_account_id=patient_account.id,
             service_id=service.id,
             practitioner_id=practitioner.id,

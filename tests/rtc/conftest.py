@@ -132,9 +132,10 @@ def book(portal: Portal) -> Callable[..., Awaitable[str]]:
     async def make(
         starts_in: timedelta = timedelta(minutes=5),
         service_type: ServiceType = ServiceType.ONLINE_CONSULTATION,
+        for_child: bool = False,
     ) -> str:
         appointment = await book_demo_consultation(
-            portal, starts_in=starts_in, service_type=service_type
+            portal, starts_in=starts_in, service_type=service_type, for_child=for_child
         )
         return str(appointment.id)
 

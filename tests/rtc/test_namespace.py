@@ -462,3 +462,18 @@ async def test_telephone_consultations_have_rooms_too(
     patient = consult()
     await patient.connect(hub_url(client), cookie=patient_user.cookie)
     assert (await patient.join(appointment_id))["ok"]
+
+
+async def test_the_guardian_joins_their_childs_consultation(
+    client: TestClient[Any, Any], api: Api, consult: Make, book: Book
+) -> None:
+    appointment_id = await book(for_child=True)
+    guardian_user, _, guardian, physician = await _pair(client, api, consult)
+    joined = await guardian.join(appointment_id)
+    assert joined["ok"]
+    assert joined["room"]["role"] == "patient"
+    queue = await physician.next("queue")
+    child_name = queue["items"][0]["patient"]["name"]
+    assert child_name == joined["room"]["patient"]["name"]
+    holder = guardian_user.account["patient"]
+    assert child_name != f"{holder['first_name']} {holder['last_name']}"
