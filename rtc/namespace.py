@@ -252,12 +252,11 @@ class ConsultNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self._admitted.add(appointment_id)
         payload = {"appointment_id": str(appointment_id)}
         await self.emit("admitted", payload, room=_side(appointment_id, "patient"))
-        if self._participants(_side(appointment_id, "patient")):
-            await self.emit(
-                "peer_joined",
-                {**payload, "role": "patient"},
-                room=_side(appointment_id, "physician"),
-            )
+        # Unconditionally: the patient may be connected to another hub node. An offer made to
+        # an empty side is harmless; the patient's next join brings a fresh one.
+        await self.emit(
+            "peer_joined", {**payload, "role": "patient"}, room=_side(appointment_id, "physician")
+        )
         assert client.principal.practitioner_id is not None
         practitioner_id = client.principal.practitioner_id
         await self.emit("queue", await self._queue(practitioner_id), room=_desk(practitioner_id))
@@ -484,7 +483,12 @@ class ConsultNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self._admitted.add(appointment_id)
 
     def _participants(self, room: str) -> list[str]:
-        """This node's sockets in ``room``."""
+        """This node's sockets in ``room``.
+
+        Only this node's: with several nodes (Redis), ``peer_present`` and
+        ``physician_notified`` say what this node sees, and a second tab on another node does
+        not keep its side "present" here. Nothing but those hints depends on it.
+        """
         return [sid for sid, _ in self.server.manager.get_participants(self.namespace, room)]
 
     async def _queue(self, practitioner_id: uuid.UUID | None) -> dict[str, Any]:
