@@ -27,14 +27,13 @@ from portal.access import Principal, family_ids
 from portal.audit import DENIED, AuditLog
 from portal.clock import Clock
 from portal.db import Database
+from portal.desk import mark_attended
 from portal.documents import REMOTE_SERVICES, Documents
 from portal.errors import AccessDenied, Conflict, InvalidInput, NotFound
 from portal.models import (
     Account,
     Appointment,
-    AppointmentEvent,
     AppointmentStatus,
-    BookingSource,
     Consultation,
     ConsultationEvent,
     ConsultationMessage,
@@ -203,6 +202,19 @@ class Consultations:
         if now > appointment.end_at + CLOSES_AFTER:
             raise Conflict("room_closed")
 
+    async def _open(self, session: AsyncSession, appointment_id: uuid.UUID) -> Consultation:
+        """The room's row, made by its first join (or an admit ahead of it)."""
+        consultation = Consultation(
+            appointment_id=appointment_id,
+            state=ConsultationState.OPEN,
+            transport="direct",
+            opened_at=self.clock.now(),
+            last_seq=0,
+        )
+        session.add(consultation)
+        await session.flush()
+        return consultation
+
     async def _room(self, session: AsyncSession, appointment_id: uuid.UUID) -> Consultation | None:
         found: Consultation | None = await session.scalar(
             select(Consultation).where(Consultation.appointment_id == appointment_id)
@@ -221,17 +233,7 @@ class Consultations:
             member = await self._member(
                 session, principal, appointment_id, open_now=True, lock=True
             )
-            consultation = member.consultation
-            if consultation is None:
-                consultation = Consultation(
-                    appointment_id=appointment_id,
-                    state=ConsultationState.OPEN,
-                    transport="direct",
-                    opened_at=now,
-                    last_seq=0,
-                )
-                session.add(consultation)
-                await session.flush()
+            consultation = member.consultation or await self._open(session, appointment_id)
             if member.role == "patient" and consultation.state is ConsultationState.OPEN:
                 consultation.waiting_since = consultation.waiting_since or now
             self._event(session, consultation, principal, member.role, "joined")
@@ -274,17 +276,7 @@ class Consultations:
             member = await self._member(
                 session, principal, appointment_id, open_now=True, lock=True
             )
-            consultation = member.consultation
-            if consultation is None:
-                consultation = Consultation(
-                    appointment_id=appointment_id,
-                    state=ConsultationState.OPEN,
-                    transport="direct",
-                    opened_at=now,
-                    last_seq=0,
-                )
-                session.add(consultation)
-                await session.flush()
+            consultation = member.consultation or await self._open(session, appointment_id)
             if consultation.state is ConsultationState.OPEN:
                 consultation.state = ConsultationState.ADMITTED
                 consultation.admitted_at = now
@@ -513,18 +505,7 @@ class Consultations:
             consultation.waiting_since = None
             self._event(session, consultation, principal, "physician", "ended")
             if appointment.status is AppointmentStatus.BOOKED:
-                appointment.status = AppointmentStatus.COMPLETED
-                appointment.updated_at = now
-                session.add(
-                    AppointmentEvent(
-                        appointment_id=appointment.id,
-                        status=AppointmentStatus.COMPLETED,
-                        at=now,
-                        by_account_id=principal.account_id,
-                        source=BookingSource.PORTAL,
-                        note="consultation ended",
-                    )
-                )
+                mark_attended(session, appointment, principal, now, note="consultation ended")
             await session.flush()
             consultation.summary = await self._summary(session, consultation)
             self.audit.record(

@@ -65,6 +65,28 @@ class VisitDetail:
     """The end of the assistant conversation the visit was booked in (empty otherwise)."""
 
 
+def mark_attended(
+    session: AsyncSession,
+    appointment: Appointment,
+    principal: Principal,
+    now: datetime,
+    note: str | None = None,
+) -> None:
+    """Mark a booked visit attended, with its status history (the caller checked the rules)."""
+    appointment.status = AppointmentStatus.COMPLETED
+    appointment.updated_at = now
+    session.add(
+        AppointmentEvent(
+            appointment_id=appointment.id,
+            status=AppointmentStatus.COMPLETED,
+            at=now,
+            by_account_id=principal.account_id,
+            source=BookingSource.PORTAL,
+            note=note,
+        )
+    )
+
+
 class Desk:
     """Physicians' and reception's views."""
 
@@ -244,17 +266,7 @@ class Desk:
                     raise Conflict("appointment_not_active", status=appointment.status.value)
                 if now < appointment.start_at - EARLY_COMPLETION:
                     raise Conflict("appointment_not_started")
-                appointment.status = AppointmentStatus.COMPLETED
-                appointment.updated_at = now
-                session.add(
-                    AppointmentEvent(
-                        appointment_id=appointment.id,
-                        status=AppointmentStatus.COMPLETED,
-                        at=now,
-                        by_account_id=principal.account_id,
-                        source=BookingSource.PORTAL,
-                    )
-                )
+                mark_attended(session, appointment, principal, now)
                 self.audit.record(
                     session,
                     principal,

@@ -278,31 +278,7 @@ async def _people(
         .limit(1)
     )
     if slot is not None:
-        appointment = Appointment(
-            id=uuid.uuid4(),
-            slot_id=slot.id,
-            patient_id=patient.id,
-            booked_by_account_id=patient_account.id,
-            service_id=slot.service_id,
-            practitioner_id=slot.practitioner_id,
-            clinic_id=slot.clinic_id,
-            start_at=slot.start_at,
-            end_at=slot.end_at,
-            status=AppointmentStatus.BOOKED,
-            source=BookingSource.PORTAL,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(appointment)
-        session.add(
-            AppointmentEvent(
-                appointment_id=appointment.id,
-                status=AppointmentStatus.BOOKED,
-                at=now,
-                by_account_id=patient_account.id,
-                source=BookingSource.PORTAL,
-            )
-        )
+        _book(session, slot, patient.id, patient_account.id, now)
 
 
 async def _history(
@@ -505,34 +481,50 @@ async def book_demo_consultation(
         )
         session.add(slot)
         await session.flush()  # the slot's row first: the appointment refers to it
-        appointment = Appointment(
-            id=uuid.uuid4(),
-            slot_id=slot.id,
-            patient_id=patient_id,
-            booked_by_account_id=patient_account.id,
-            service_id=service.id,
-            practitioner_id=practitioner.id,
-            clinic_id=None,
-            start_at=slot.start_at,
-            end_at=slot.end_at,
-            status=AppointmentStatus.BOOKED,
-            source=BookingSource.PORTAL,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(appointment)
-        session.add(
-            AppointmentEvent(
-                appointment_id=appointment.id,
-                status=AppointmentStatus.BOOKED,
-                at=now,
-                by_account_id=patient_account.id,
-                source=BookingSource.PORTAL,
-                note="demo consultation",
-            )
+        assert patient_id is not None
+        appointment = _book(
+            session, slot, patient_id, patient_account.id, now, note="demo consultation"
         )
         appointment_id = appointment.id
     async with portal.db.read() as session:
         booked = await session.get(Appointment, appointment_id)
     assert booked is not None
     return booked
+
+
+def _book(
+    session: AsyncSession,
+    slot: Slot,
+    patient_id: uuid.UUID,
+    account_id: uuid.UUID,
+    now: datetime,
+    note: str | None = None,
+) -> Appointment:
+    """Add a booked appointment in ``slot`` and its first status change (demo data only)."""
+    appointment = Appointment(
+        id=uuid.uuid4(),
+        slot_id=slot.id,
+        patient_id=patient_id,
+        booked_by_account_id=account_id,
+        service_id=slot.service_id,
+        practitioner_id=slot.practitioner_id,
+        clinic_id=slot.clinic_id,
+        start_at=slot.start_at,
+        end_at=slot.end_at,
+        status=AppointmentStatus.BOOKED,
+        source=BookingSource.PORTAL,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(appointment)
+    session.add(
+        AppointmentEvent(
+            appointment_id=appointment.id,
+            status=AppointmentStatus.BOOKED,
+            at=now,
+            by_account_id=account_id,
+            source=BookingSource.PORTAL,
+            note=note,
+        )
+    )
+    return appointment

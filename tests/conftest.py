@@ -13,8 +13,8 @@ import os
 import secrets
 import shutil
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -22,8 +22,11 @@ from typing import Any
 import aiohttp
 import asyncpg
 import pytest
+import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient
+from redis.exceptions import RedisError
 
+from bot.setup import ChatConfig
 from hub.app import create_app
 from hub.settings import Settings
 from portal.clock import ManualClock
@@ -258,3 +261,45 @@ class Api:
         return await self.client.post(
             "/api/v1/appointments", json={"slot_id": slot_id, **extra}, headers=user.headers
         )
+
+
+# -- several hub nodes ------------------------------------------------------------------------
+
+
+@dataclass
+class Nodes:
+    """Hub nodes sharing Socket.IO through Redis, and a Redis connection to watch them."""
+
+    clients: list[TestClient[Any, Any]]
+    redis: aioredis.Redis
+
+    async def listening(self, count: int) -> None:
+        """Wait until ``count`` Socket.IO servers listen on the shared channel (at most 5 s)."""
+        channel = ChatConfig.channel
+        for _ in range(250):  # Redis has no "subscribed" event to wait for: poll, 5 s at most
+            if dict(await self.redis.pubsub_numsub(channel)).get(channel.encode(), 0) >= count:
+                return
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"fewer than {count} servers listen on {channel}")
+
+
+@pytest.fixture
+async def nodes(
+    aiohttp_client: Any, settings: Settings, clock: ManualClock
+) -> AsyncIterator[Nodes]:
+    """Two hub nodes on one database, sharing Socket.IO through Redis (which must run)."""
+    probe = aioredis.Redis.from_url(REDIS_URL)
+    try:
+        await asyncio.wait_for(probe.ping(), 2)
+    except (RedisError, OSError, TimeoutError) as error:
+        await probe.aclose()
+        service_missing("Redis", error)
+    shared = replace(settings, redis_url=REDIS_URL)
+    clients = [
+        await aiohttp_client(create_app(shared, clock=clock), cookie_jar=aiohttp.DummyCookieJar())
+        for _ in range(2)
+    ]
+    try:
+        yield Nodes(clients, probe)
+    finally:
+        await probe.aclose()

@@ -9,13 +9,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import uuid
-from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-import socketio
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -23,9 +21,8 @@ from hub.settings import Settings
 from portal.api import PORTAL_KEY
 from portal.models import AccessLevel, Account, Role
 from portal.services import Portal
+from tests.sockets import SocketClient
 
-ORIGIN = "http://127.0.0.1:8080"
-"""The settings fixture's PUBLIC_URL: an allowed origin by default."""
 EVENTS = ("conversation", "bot_message", "typing", "handoff", "queue", "patient_message")
 
 
@@ -100,86 +97,17 @@ def portal(client: TestClient[Any, Any]) -> Portal:
     return client.app[PORTAL_KEY]
 
 
-class ChatClient:
+class ChatClient(SocketClient):
     """A Socket.IO client of ``/chat`` that queues every event it receives, by name."""
 
     def __init__(self) -> None:
-        self.sio = socketio.AsyncClient(reconnection=False)
-        self.events: dict[str, asyncio.Queue[Any]] = defaultdict(asyncio.Queue)
-        self.refusal: Any = None
-        for name in EVENTS:
-            self.sio.on(name, self._collector(name), namespace="/chat")
-        self.sio.on("connect_error", self._refused, namespace="/chat")
-
-    def _collector(self, name: str) -> Callable[[Any], Awaitable[None]]:
-        async def collect(data: Any) -> None:
-            await self.events[name].put(data)
-
-        return collect
-
-    async def _refused(self, data: Any = None) -> None:
-        self.refusal = data
-
-    async def connect(
-        self,
-        url: str,
-        *,
-        cookie: str | None = None,
-        origin: str = ORIGIN,
-        **auth: Any,
-    ) -> None:
-        headers = {"Origin": origin}
-        if cookie:
-            headers["Cookie"] = f"mp_session={cookie}"
-        await self.sio.connect(
-            url,
-            namespaces=["/chat"],
-            headers=headers,
-            auth={"language": "pl", **auth},
-            transports=["websocket"],
-            wait_timeout=5,
-        )
-
-    async def next(self, event: str, within: float = 5.0) -> Any:
-        """The next ``event`` received (waiting up to ``within`` seconds)."""
-        return await asyncio.wait_for(self.events[event].get(), within)
-
-    async def next_matching(
-        self, event: str, check: Callable[[Any], bool], within: float = 5.0
-    ) -> Any:
-        """The next ``event`` for which ``check`` holds, skipping others."""
-        async with asyncio.timeout(within):
-            while True:
-                data = await self.events[event].get()
-                if check(data):
-                    return data
-
-    def pending(self, event: str) -> list[Any]:
-        """The ``event``s received and not yet read."""
-        found = []
-        while not self.events[event].empty():
-            found.append(self.events[event].get_nowait())
-        return found
-
-    async def call(self, event: str, data: Any) -> Any:
-        """Emit ``event`` and wait for its acknowledgement."""
-        return await self.sio.call(event, data, namespace="/chat", timeout=5)
+        super().__init__("/chat", EVENTS, language="pl", ack_within=5.0)
 
     async def say(self, text: str, client_msg_id: str | None = None) -> Any:
         """Send a patient message and return the ack."""
         return await self.call(
             "user_message", {"text": text, "client_msg_id": client_msg_id or uuid.uuid4().hex}
         )
-
-    async def close(self) -> None:
-        if self.sio.connected:
-            await self.sio.disconnect()
-        # A refused client keeps the HTTP session it opened for the handshake.
-        http = self.sio.eio.http
-        if http is not None and not http.closed:
-            await http.close()
-        # The client's engine.io task finishes its shutdown on the next loop turns.
-        await asyncio.sleep(0)
 
 
 @pytest.fixture

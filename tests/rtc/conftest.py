@@ -3,23 +3,20 @@ remote consultations of the demo logins inside their window."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
-import socketio
 from aiohttp.test_utils import TestClient
 
 from portal.api import PORTAL_KEY
 from portal.models import ServiceType
 from portal.seed import book_demo_consultation
 from portal.services import Portal
+from tests.sockets import SocketClient
 
-ORIGIN = "http://127.0.0.1:8080"
 EVENTS = (
     "queue",
     "waiting",
@@ -35,58 +32,18 @@ EVENTS = (
 )
 
 
-class ConsultClient:
+class ConsultClient(SocketClient):
     """A Socket.IO client of ``/consult`` that queues every event it receives, by name."""
 
     def __init__(self) -> None:
-        self.sio = socketio.AsyncClient(reconnection=False)
-        self.events: dict[str, asyncio.Queue[Any]] = defaultdict(asyncio.Queue)
-        self.refusal: Any = None
-        for name in EVENTS:
-            self.sio.on(name, self._collector(name), namespace="/consult")
-        self.sio.on("connect_error", self._refused, namespace="/consult")
-
-    def _collector(self, name: str) -> Callable[[Any], Awaitable[None]]:
-        async def collect(data: Any) -> None:
-            await self.events[name].put(data)
-
-        return collect
-
-    async def _refused(self, data: Any = None) -> None:
-        self.refusal = data
-
-    async def connect(self, url: str, *, cookie: str | None = None, **auth: Any) -> None:
-        headers = {"Origin": ORIGIN}
-        if cookie:
-            headers["Cookie"] = f"mp_session={cookie}"
-        await self.sio.connect(
-            url,
-            namespaces=["/consult"],
-            headers=headers,
-            auth={"language": "en", **auth},
-            transports=["websocket"],
-            wait_timeout=5,
-        )
-
-    async def next(self, event: str, within: float = 5.0) -> Any:
-        """The next ``event`` received (waiting up to ``within`` seconds)."""
-        return await asyncio.wait_for(self.events[event].get(), within)
-
-    def pending(self, event: str) -> list[Any]:
-        """The ``event``s received and not yet read."""
-        found = []
-        while not self.events[event].empty():
-            found.append(self.events[event].get_nowait())
-        return found
-
-    async def call(self, event: str, data: Any) -> Any:
-        """Emit ``event`` and wait for its acknowledgement."""
-        return await self.sio.call(event, data, namespace="/consult", timeout=10)
+        super().__init__("/consult", EVENTS, language="en")
 
     async def join(self, appointment_id: str, after_seq: int = 0) -> Any:
+        """Join the room; the ack."""
         return await self.call("join", {"appointment_id": appointment_id, "after_seq": after_seq})
 
     async def say(self, appointment_id: str, text: str, client_msg_id: str | None = None) -> Any:
+        """Send a chat message; the ack."""
         return await self.call(
             "chat",
             {
@@ -95,14 +52,6 @@ class ConsultClient:
                 "client_msg_id": client_msg_id or uuid.uuid4().hex,
             },
         )
-
-    async def close(self) -> None:
-        if self.sio.connected:
-            await self.sio.disconnect()
-        http = self.sio.eio.http
-        if http is not None and not http.closed:
-            await http.close()
-        await asyncio.sleep(0)
 
 
 @pytest.fixture
