@@ -74,3 +74,29 @@ def test_secret_from_environment_is_not_written(tmp_path: Path) -> None:
     settings = Settings.from_env({"VAR_DIR": str(tmp_path), "HUB_SECRET": "s3cret"})
     assert settings.ensure_secret().secret.reveal() == "s3cret"
     assert not (tmp_path / "hub_secret").exists()
+
+
+def test_consultation_settings_reach_the_rooms() -> None:
+    settings = Settings.from_env(
+        {
+            "ICE_SERVERS": "stun:stun.example.pl:3478",
+            "RELAY_TIMEOUT": "2.5",
+            "RELAY_POLICY": "relay",
+            "RTC_MAX_RELAYS": "2",
+            "RTC_MAX_ECHO": "3",
+        }
+    )
+    rtc = settings.rtc_config()
+    assert list(rtc.ice_servers) == [{"urls": "stun:stun.example.pl:3478"}]
+    assert (rtc.relay_timeout, rtc.relay_policy) == (2.5, "relay")
+    assert (rtc.max_relayed_rooms, rtc.max_echo_peers) == (2, 3)
+    assert Settings.from_env({}).rtc_config().relay_policy == "auto"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("RELAY_POLICY", "sometimes"), ("RELAY_TIMEOUT", "soon"), ("RELAY_TIMEOUT", "0")],
+)
+def test_bad_consultation_settings_are_clear_errors(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({name: value})
