@@ -23,6 +23,7 @@ from aiortc.stats import (
 from rtc.config import RtcConfig
 from rtc.peer import answer_offer, hub_peer_connection
 from rtc.quality import LinkQuality
+from rtc.tracks import FrameCounter
 
 PING_LABEL = "ping"
 """Label of the data channel the echo peer answers (the aiortc ``server`` example's)."""
@@ -40,6 +41,7 @@ class EchoPeer:
         self.pc: RTCPeerConnection = hub_peer_connection()
         self._relay = MediaRelay()
         self._outgoing: list[MediaStreamTrack] = []
+        self._counters: list[FrameCounter] = []
         self._sample: tuple[float, int] | None = None
         self._kbps: float | None = None
         self.pc.on("datachannel", self._on_datachannel)
@@ -56,10 +58,15 @@ class EchoPeer:
         for transceiver in pc.getTransceivers():
             received = transceiver.receiver.track
             if transceiver.kind in ("audio", "video") and received is not None:
-                echoed = self._relay.subscribe(received)
+                echoed = self._relay.subscribe(received, buffered=transceiver.kind == "audio")
                 transceiver.sender.replaceTrack(echoed)
                 transceiver.direction = "sendrecv"
                 self._outgoing.append(echoed)
+                # Read the received track even if the browser does not take it back, or its
+                # queue would grow without end.
+                counter = FrameCounter(self._relay.subscribe(received, buffered=False))
+                counter.start()
+                self._counters.append(counter)
 
     def _on_datachannel(self, channel: RTCDataChannel) -> None:
         if channel.label != PING_LABEL:
@@ -124,9 +131,18 @@ class EchoPeer:
         """The peer connection's ``connectionState``."""
         return str(self.pc.connectionState)
 
+    @property
+    def frames_received(self) -> dict[str, int]:
+        """Frames received from the browser, by kind."""
+        return {counter.track.kind: counter.frames for counter in self._counters}
+
     async def close(self) -> None:
         """Close the peer connection and stop the echoed tracks."""
         for track in self._outgoing:
             track.stop()
         self._outgoing.clear()
+        for counter in self._counters:
+            await counter.stop()
+            counter.track.stop()
+        self._counters.clear()
         await self.pc.close()

@@ -19,6 +19,7 @@ from aiortc import MediaStreamTrack, RTCPeerConnection
 from aiortc.contrib.media import MediaRelay
 
 from rtc.config import RtcConfig
+from rtc.errors import MediaFailed
 from rtc.peer import answer_offer, hub_peer_connection, on_dead
 from rtc.tracks import FrameCounter, Kind, SwitchableTrack
 
@@ -65,11 +66,12 @@ class RelayBridge:
         self._members: dict[Role, RelayMember] = {}
         self._retired: collections.Counter[tuple[Role, Kind]] = collections.Counter()
         self._closed = False
+        self._answering = 0
 
     @property
     def empty(self) -> bool:
-        """Whether neither member has a peer connection with the hub."""
-        return not self._members
+        """Whether neither member has a peer connection with the hub, nor is making one."""
+        return not self._members and not self._answering
 
     def peer(self, role: Role) -> RTCPeerConnection | None:
         """The member's current peer connection, if any."""
@@ -84,6 +86,15 @@ class RelayBridge:
         """
         if role not in ROLES:
             raise ValueError(f"no such member of a room: {role!r}")
+        # Counted while answering, so the registry does not forget a bridge that is about to
+        # have a member again.
+        self._answering += 1
+        try:
+            return await self._answer(role, offer)
+        finally:
+            self._answering -= 1
+
+    async def _answer(self, role: Role, offer: Mapping[str, Any]) -> dict[str, str]:
         await self.close_role(role)
         pc = hub_peer_connection()
         member = RelayMember(role, pc)
@@ -97,7 +108,7 @@ class RelayBridge:
             raise
         if self._closed:
             await self._retire(member)
-            raise RuntimeError("the relay of this room was closed meanwhile")
+            raise MediaFailed("the relay of this room was closed meanwhile")
         # Another offer of the same member may have won the race: the last one counts.
         previous = self._members.pop(role, None)
         if previous is not None:
@@ -142,7 +153,8 @@ class RelayBridge:
 
     async def _retire(self, member: RelayMember) -> None:
         other = self._members.get(other_role(member.role))
-        if other is not None:
+        if other is not None and member.role not in self._members:
+            # The other member saw this one (no newer peer of the role took its place).
             for track in other.outgoing.values():
                 track.attach(None)
         for kind, track in member.outgoing.items():

@@ -2,9 +2,10 @@
 
 :class:`TestPeer` logs in over the REST API, connects to ``/consult`` with the session cookie
 and follows docs/consult-protocol.md as the room's page does: the physician offers (on
-``peer_joined``, and after admitting a patient who is present), the patient answers; when the
-direct connection does not connect within ``relay_timeout_ms`` (or fails) it asks for relay,
-and in relay mode it offers to the hub's aiortc peer with ``relay_offer``. It sends a synthetic
+``peer_joined``, which the hub also sends when it admits a patient who is present, and on
+joining a room the patient is in), the patient answers; when the direct connection does not
+connect within ``relay_timeout_ms`` (or fails) it asks for relay, and in relay mode it offers
+to the hub's aiortc peer with ``relay_offer``. It sends a synthetic
 camera and microphone (:mod:`rtc.tracks`) and counts the frames it receives. Tests and
 benchmarks use it; a browser is not needed to exercise the media path.
 
@@ -18,24 +19,16 @@ import asyncio
 import collections
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 import socketio  # type: ignore[import-untyped]
-from aiortc import (
-    MediaStreamTrack,
-    RTCConfiguration,
-    RTCDataChannel,
-    RTCIceServer,
-    RTCPeerConnection,
-    RTCSessionDescription,
-)
 from aiortc.sdp import candidate_from_sdp
 
+from rtc.browser import PeerEnd, strip_candidates
 from rtc.peer import Tasks
-from rtc.tracks import ColourVideoTrack, FrameCounter, ToneTrack
 
 logger = logging.getLogger(__name__)
 
@@ -68,134 +61,6 @@ class ConsultRefused(Exception):
         self.message = message
 
 
-class PeerEnd:
-    """One RTCPeerConnection of a test peer: synthetic camera and microphone out, frames in."""
-
-    def __init__(
-        self,
-        *,
-        audio: bool = True,
-        video: bool = True,
-        video_size: tuple[int, int] = (320, 240),
-        ice_servers: Iterable[Mapping[str, Any]] = (),
-        ping_channel: bool = False,
-        on_frame: Callable[[], None] | None = None,
-    ) -> None:
-        self._on_frame = on_frame
-        servers = [
-            RTCIceServer(
-                urls=server["urls"],
-                username=server.get("username"),
-                credential=server.get("credential"),
-            )
-            for server in ice_servers
-        ]
-        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=servers))
-        self.sources: list[MediaStreamTrack] = []
-        if audio:
-            self.sources.append(ToneTrack())
-        if video:
-            self.sources.append(ColourVideoTrack(*video_size))
-        self.counters: list[FrameCounter] = []
-        self.connected = asyncio.Event()
-        """Set once ``connectionState`` is ``connected``."""
-        self.dead = asyncio.Event()
-        """Set once ``connectionState`` is ``failed`` or ``closed``."""
-        self.pongs: list[str] = []
-        self.pc.on("track", self._on_track)
-        self.pc.on("connectionstatechange", self._on_state)
-        self.ping_open = asyncio.Event()
-        """Set once the ``ping`` data channel is open."""
-        self.ping: RTCDataChannel | None = None
-        if ping_channel:
-            self.ping = self.pc.createDataChannel("ping")
-            self.ping.on("message", self._on_pong)
-            self.ping.on("open", self.ping_open.set)
-
-    def _on_pong(self, message: str | bytes) -> None:
-        self.pongs.append(message.decode() if isinstance(message, bytes) else message)
-        if self._on_frame is not None:
-            self._on_frame()
-
-    def _on_track(self, track: MediaStreamTrack) -> None:
-        counter = FrameCounter(track, self._on_frame)
-        counter.start()
-        self.counters.append(counter)
-
-    def _on_state(self) -> None:
-        state = self.pc.connectionState
-        if state == "connected":
-            self.connected.set()
-        elif state in ("failed", "closed"):
-            self.dead.set()
-
-    def _add_sources(self) -> None:
-        for track in self.sources:
-            self.pc.addTrack(track)
-        if self.pc.signalingState == "stable":
-            # As the offerer: receive a kind even when not sending it.
-            sending = {track.kind for track in self.sources}
-            for kind in ("audio", "video"):
-                if kind not in sending:
-                    self.pc.addTransceiver(kind, direction="recvonly")
-
-    async def offer(self) -> dict[str, str]:
-        """Create the offer (aiortc gathers every candidate into it)."""
-        self._add_sources()
-        await self.pc.setLocalDescription(await self.pc.createOffer())
-        return _description(self.pc.localDescription)
-
-    async def answer(self, offer: Mapping[str, str]) -> dict[str, str]:
-        """Answer ``offer``, sending the synthetic tracks back on its transceivers."""
-        await self.pc.setRemoteDescription(RTCSessionDescription(offer["sdp"], offer["type"]))
-        self._add_sources()
-        await self.pc.setLocalDescription(await self.pc.createAnswer())
-        return _description(self.pc.localDescription)
-
-    async def accept(self, answer: Mapping[str, str]) -> None:
-        """Apply the answer to our offer."""
-        await self.pc.setRemoteDescription(RTCSessionDescription(answer["sdp"], answer["type"]))
-
-    def frames(self, kind: str) -> int:
-        """Frames of ``kind`` received so far."""
-        return sum(c.frames for c in self.counters if c.track.kind == kind)
-
-    def sizes(self) -> collections.Counter[tuple[int, int]]:
-        """Video frames received, by (width, height)."""
-        total: collections.Counter[tuple[int, int]] = collections.Counter()
-        for counter in self.counters:
-            total.update(counter.sizes)
-        return total
-
-    async def close(self) -> None:
-        """Close the connection and stop the synthetic sources and the readers."""
-        for counter in self.counters:
-            await counter.stop()
-        for track in self.sources:
-            track.stop()
-        await self.pc.close()
-        self.dead.set()
-
-
-def _description(description: RTCSessionDescription | None) -> dict[str, str]:
-    assert description is not None
-    return {"sdp": description.sdp, "type": description.type}
-
-
-def strip_candidates(sdp: str) -> str:
-    """``sdp`` without candidates and without end-of-candidates (RFC 8840 section 4).
-
-    The other side then waits for trickled candidates that never come, so neither side sends
-    a single connectivity check: a direct path that neither fails nor connects, as behind a
-    firewall that drops everything.
-    """
-    return "\r\n".join(
-        line
-        for line in sdp.split("\r\n")
-        if not line.startswith(("a=candidate:", "a=end-of-candidates"))
-    )
-
-
 @dataclass
 class RoomState:
     """What the test peer knows of one room."""
@@ -208,6 +73,8 @@ class RoomState:
     transport: str = "direct"
     media: bool = False
     """Whether :meth:`TestPeer.connect_media` was called."""
+    offer_due: bool = False
+    """The physician owes the patient's current page an offer."""
     direct: PeerEnd | None = None
     relay: PeerEnd | None = None
     relay_requests: list[str] = field(default_factory=list)
@@ -260,12 +127,16 @@ class TestPeer:
         self._tasks = Tasks()
         self._check: PeerEnd | None = None
         self._changed = asyncio.Event()
+        self.refusal: Any = None
+        """What the hub said when it refused the connection."""
 
     # -- connection ----------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Log in and connect to ``/consult`` with the session cookie."""
-        self._http = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
+        # engine.io moves the Cookie header into the session's jar, which must then accept
+        # cookies of an IP address host (127.0.0.1): aiohttp's jar refuses them unless unsafe.
+        self._http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
         async with self._http.post(
             f"{self.base_url}/api/v1/auth/login",
             json={"login": self.login, "password": self.password},
@@ -278,15 +149,27 @@ class TestPeer:
         self._sio = socketio.AsyncClient(reconnection=False, http_session=self._http)
         for name in SERVER_EVENTS:
             self._sio.on(name, self._collector(name), namespace=NAMESPACE)
-        await self._sio.connect(
-            self.base_url,
-            namespaces=[NAMESPACE],
-            headers={"Cookie": f"mp_session={self.session_cookie}", "Origin": self.origin},
-            auth={"language": self.language},
-            transports=["websocket"],
-            wait_timeout=10,
-        )
+        self._sio.on("connect_error", self._refused, namespace=NAMESPACE)
+        try:
+            await self._sio.connect(
+                self.base_url,
+                namespaces=[NAMESPACE],
+                headers={"Cookie": f"mp_session={self.session_cookie}", "Origin": self.origin},
+                auth={"language": self.language},
+                transports=["websocket"],
+                wait_timeout=10,
+            )
+        except socketio.exceptions.ConnectionError as error:
+            refusal = self.refusal if isinstance(self.refusal, dict) else {}
+            data = refusal.get("data")
+            detail = data if isinstance(data, dict) else refusal
+            raise ConsultRefused(
+                "connect", str(detail.get("code", error)), str(refusal.get("message", ""))
+            ) from error
         self._tasks.spawn(self._work(), name=f"test peer {self.login}")
+
+    async def _refused(self, data: Any = None) -> None:
+        self.refusal = data
 
     def _collector(self, name: str) -> Callable[[Any], Any]:
         async def collect(data: Any = None) -> None:
@@ -379,9 +262,16 @@ class TestPeer:
         if name in ("admitted", "_admitted"):
             state.admitted = True
         elif name == "peer_joined":
+            # A new page of the other member (a join, a reload, or the admitted patient):
+            # it needs a fresh offer, made as soon as the room is admitted.
             state.peer_present = True
+            state.offer_due = True
         elif name == "peer_left":
             state.peer_present = False
+            state.offer_due = False
+            await self._drop(state, direct=True)
+        elif name in ("_joined", "_media"):
+            state.offer_due = state.offer_due or (state.direct is None and state.peer_present)
         elif name == "transport":
             state.transport = str(data.get("transport", state.transport))
         elif name == "signal":
@@ -394,14 +284,10 @@ class TestPeer:
             return
         if state.transport == "relay":
             await self._relay(state)
-        elif (
-            self.role == "physician"
-            and state.peer_present
-            and (
-                name in ("peer_joined", "_media", "_admitted")
-                or (name == "_joined" and state.direct is None)
-            )
-        ):
+        elif self.role == "physician" and state.offer_due and state.peer_present:
+            # Not on our own admit: the hub announces the present patient with peer_joined
+            # then, and a second offer would cross the first one's answer.
+            state.offer_due = False
             await self._offer(state)
 
     def _new_end(self, state: RoomState) -> PeerEnd:
@@ -417,7 +303,8 @@ class TestPeer:
         await self._drop(state, direct=True)
         end = state.direct = self._new_end(state)
         offer = await end.offer()
-        self._watch(state, end)
+        # The relay timeout starts at the answer: an offer to a side nobody is on (the hub
+        # announces an admitted patient even when they are connected elsewhere) never times out.
         await self._signal(state, {"description": self._outgoing(offer)})
 
     async def _on_signal(self, state: RoomState, data: dict[str, Any]) -> None:
@@ -436,6 +323,7 @@ class TestPeer:
                 and state.direct.pc.signalingState == "have-local-offer"
             ):
                 await state.direct.accept(description)
+                self._watch(state, state.direct)
         candidate = data.get("candidate")
         # aiortc gathers into the description (half-trickle); a browser may still trickle.
         if (
@@ -444,7 +332,7 @@ class TestPeer:
             and state.direct is not None
             and not self.block_direct
         ):
-            parsed = candidate_from_sdp(str(candidate["candidate"]).split(":", 1)[1])
+            parsed = candidate_from_sdp(str(candidate["candidate"]).removeprefix("candidate:"))
             parsed.sdpMid = candidate.get("sdpMid")
             parsed.sdpMLineIndex = candidate.get("sdpMLineIndex")
             await state.direct.pc.addIceCandidate(parsed)
@@ -467,6 +355,13 @@ class TestPeer:
         self._tasks.spawn(self._deadline(state, end, limit), name=f"relay timeout {self.login}")
 
     async def _deadline(self, state: RoomState, end: PeerEnd, limit: float) -> None:
+        try:
+            await self._await_direct(state, end, limit)
+        except Exception as error:  # recorded for the test
+            logger.exception("test peer %s could not ask for relay", self.login)
+            self.errors.append(error)
+
+    async def _await_direct(self, state: RoomState, end: PeerEnd, limit: float) -> None:
         """The page's rule: no direct connection within ``relay_timeout_ms``, ask for relay."""
         connected = asyncio.ensure_future(end.connected.wait())
         dead = asyncio.ensure_future(end.dead.wait())

@@ -99,7 +99,9 @@ class SwitchableTrack(MediaStreamTrack):
             self._source.stop()
         self._source = None
         if source is not None and self.readyState == "live":
-            self._source = self._relay.subscribe(source)
+            # Video takes the latest frame (a late encoder skips frames rather than lagging
+            # behind); audio keeps every frame, since a gap is heard.
+            self._source = self._relay.subscribe(source, buffered=self.kind == "audio")
             self._last_real = self._event_loop.time()
 
     def stop(self) -> None:
