@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint setup setup-hub setup-bot setup-web seed model clean
+.PHONY: run test lint setup setup-hub setup-bot setup-web seed model bench clean
 
 run: setup
 	$(PY) -m hub run
@@ -40,6 +40,9 @@ model: setup
 	@if [ -x .venv-bot/bin/rasa ] && [ -f config.yml ]; then $(PY) -m hub train; \
 	else echo "assistant model: skipped (no .venv-bot or no Rasa project)"; fi
 
+# Speed and memory against a baseline in the same run; rewrites BENCHMARKS.md (a few minutes).
+bench: setup-hub
+	$(PY) -m bench.run
 
 clean:
 	rm -rf $(VENV) .venv-bot var .pytest_cache .mypy_cache .ruff_cache

@@ -63,6 +63,8 @@ class Connection:
     principal: Principal
     language: Language
     rooms: dict[uuid.UUID, RoomRole] = field(default_factory=dict)
+    appointments: dict[uuid.UUID, Appointment] = field(default_factory=dict)
+    """The joined rooms' appointments (names for the chat), as of the join."""
     chat_sent: deque[float] = field(default_factory=deque)
     signals: deque[float] = field(default_factory=deque)
 
@@ -188,6 +190,7 @@ class ConsultNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         other = _other(role)
         rejoined = appointment_id in client.rooms
         client.rooms[appointment_id] = role
+        client.appointments[appointment_id] = view.appointment
         await self.enter_room(sid, _room(appointment_id))
         await self.enter_room(sid, _side(appointment_id, role))
         state = view.consultation.state
@@ -236,7 +239,7 @@ class ConsultNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             "service_en": appointment.service.name_en,
             "start_at": appointment.start_at.isoformat(),
             "end_at": appointment.end_at.isoformat(),
-            "messages": [_message(m, appointment.id) for m in view.messages],
+            "messages": [_message(m, appointment) for m in view.messages],
             "documents": [DocumentOut.of(d).model_dump(mode="json") for d in view.documents],
             "physician_notified": notified,
         }
@@ -276,6 +279,7 @@ class ConsultNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def _leave(self, sid: str, client: Connection, appointment_id: uuid.UUID) -> None:
         role = client.rooms.pop(appointment_id)
+        client.appointments.pop(appointment_id, None)
         await self.leave_room(sid, _room(appointment_id))
         await self.leave_room(sid, _side(appointment_id, role))
         if self._participants(_side(appointment_id, role)):
@@ -391,7 +395,7 @@ class ConsultNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         message, created = await self.portal.consultations.add_message(
             client.principal, appointment_id, text, client_msg_id
         )
-        out = _message(message, appointment_id)
+        out = _message(message, client.appointments[appointment_id])
         if created:
             await self.emit("chat", {"message": out}, room=_room(appointment_id))
         return {"ok": True, "message": out}
@@ -408,7 +412,8 @@ class ConsultNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         messages = await self.portal.consultations.messages_after(
             client.principal, appointment_id, after_seq
         )
-        return {"ok": True, "messages": [_message(m, appointment_id) for m in messages]}
+        appointment = client.appointments[appointment_id]
+        return {"ok": True, "messages": [_message(m, appointment) for m in messages]}
 
     async def _announce_document(self, shared: SharedDocument) -> None:
         await self.emit(
@@ -437,6 +442,7 @@ class ConsultNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         await self.emit("ended", payload, room=_room(appointment_id))
         for member in self.clients.values():
             member.rooms.pop(appointment_id, None)
+            member.appointments.pop(appointment_id, None)
         for room in (_room(appointment_id), *(_side(appointment_id, r) for r in _ROLES)):
             for participant in self._participants(room):
                 await self.leave_room(participant, room)
@@ -522,8 +528,8 @@ def _desk(practitioner_id: uuid.UUID | None) -> str:
     return f"desk:{practitioner_id}"
 
 
-def _message(message: ConsultationMessage, appointment_id: uuid.UUID) -> dict[str, Any]:
-    return MessageOut.of(message, appointment_id).model_dump(mode="json")
+def _message(message: ConsultationMessage, appointment: Appointment) -> dict[str, Any]:
+    return MessageOut.of(message, appointment).model_dump(mode="json")
 
 
 def _refusal(code: str, language: Language, **params: Any) -> Ack:

@@ -232,6 +232,12 @@ const NAV = [
   ["consultation.html", "nav.consultation"],
 ];
 
+/** Staff see their own console instead of the patient's pages. */
+const STAFF_NAV = {
+  reception: [["reception.html", "nav.reception"]],
+  physician: [["desk.html", "nav.desk"]],
+};
+
 async function loadMe() {
   try {
     return await api("/me");
@@ -257,7 +263,7 @@ export async function logout() {
 
 function header(me) {
   const here = location.pathname.replace(/^\//, "") || "index.html";
-  const links = me && me.role === "reception" ? [["reception.html", "nav.reception"]] : me ? NAV : [];
+  const links = !me ? [] : STAFF_NAV[me.role] || NAV;
   const nav = h(
     "nav",
     { class: "site-nav", "aria-label": t("nav.label") },
@@ -317,7 +323,7 @@ export async function refreshHeader() {
 
 /**
  * Run a page: header, language, the logged-in account, then `render(main, context)`.
- * `auth` is null (anyone), "any" (logged in), "patient" or "reception".
+ * `auth` is null (anyone), "any" (logged in), "patient", "physician" or "reception".
  * A page that needs a login and finds no CSRF token in this tab sends the user to log in again:
  * no endpoint hands the token out later.
  */

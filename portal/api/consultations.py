@@ -33,17 +33,20 @@ class MessageOut(BaseModel):
     appointment_id: uuid.UUID
     seq: int = Field(description="Numbers the room's messages from 1.")
     sender: Literal["patient", "physician"]
+    sender_name: str = Field(description="The patient's or the physician's name.")
     text: str
     client_msg_id: str
     at: datetime
 
     @classmethod
-    def of(cls, message: ConsultationMessage, appointment_id: uuid.UUID) -> MessageOut:
+    def of(cls, message: ConsultationMessage, appointment: Appointment) -> MessageOut:
+        physician = message.sender == "physician"
         return cls(
             id=message.id,
-            appointment_id=appointment_id,
+            appointment_id=appointment.id,
             seq=message.seq,
-            sender="physician" if message.sender == "physician" else "patient",
+            sender="physician" if physician else "patient",
+            sender_name=physician_name(appointment) if physician else patient_name(appointment),
             text=message.text,
             client_msg_id=message.client_msg_id,
             at=message.created_at,

@@ -321,6 +321,7 @@ async def test_chat_is_stored_once_shown_to_both_in_order_and_resumes_after_a_re
     assert first["ok"]
     assert first["message"]["seq"] == 1
     assert first["message"]["sender"] == "patient"
+    assert first["message"]["sender_name"] == joined_name(patient_user)
     again = await patient.say(appointment_id, "Dzień dobry", "p-1")  # a retry
     assert again["message"] == first["message"]
     await physician.say(appointment_id, "Dzień dobry, w czym mogę pomóc?", "d-1")
@@ -477,3 +478,8 @@ async def test_the_guardian_joins_their_childs_consultation(
     assert child_name == joined["room"]["patient"]["name"]
     holder = guardian_user.account["patient"]
     assert child_name != f"{holder['first_name']} {holder['last_name']}"
+
+
+def joined_name(user: User) -> str:
+    """How the room names a patient account's own patient."""
+    return f"{user.account['patient']['first_name']} {user.account['patient']['last_name']}"

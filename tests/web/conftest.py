@@ -8,6 +8,7 @@ sets). Screenshots of every page, at phone (360x740) and desktop (1280x800) size
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -223,3 +224,103 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if _shots:
         terminalreporter.write_sep("-", "web page screenshots")
         terminalreporter.write_line(f"{len(_shots)} screenshots in {SCREENSHOTS}")
+
+
+# -- the consultation room: a Chromium with fake camera and microphone, and a booked consultation --
+
+MEDIA_ARGS = [
+    *CHROMIUM_ARGS,
+    # A synthetic camera and microphone, allowed without a prompt.
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    # Host candidates as IP addresses, not mDNS names (the hub's aiortc peers cannot resolve them).
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
+    # A reloaded page plays the remote picture and sound without a fresh click.
+    "--autoplay-policy=no-user-gesture-required",
+]
+BOOKED = re.compile(r"Booked consultation ([0-9a-f-]{36})")
+
+
+@pytest.fixture(scope="session")
+def media_browser(playwright_instance: Playwright) -> Iterator[Browser]:
+    """Chromium with fake media devices, for the consultation room and the desk."""
+    chromium = playwright_instance.chromium.launch(
+        executable_path=str(CHROMIUM), args=MEDIA_ARGS, headless=True
+    )
+    yield chromium
+    chromium.close()
+
+
+def book_consultation(hub: Hub, minutes: int = 5) -> str:
+    """``python -m hub demo-consultation``: demo.patient with demo.physician, starting soon.
+
+    The room opens 15 minutes before the start, so it can be joined at once. Returns the
+    appointment's id.
+    """
+    env = {
+        **os.environ,
+        "VAR_DIR": str(hub.var_dir),
+        "DEMO_PASSWORD": DEMO_PASSWORD,
+        "LOG_LEVEL": "WARNING",
+    }
+    for name in ("DATABASE_URL", "REDIS_URL", "DOCUMENTS_DIR"):
+        env.pop(name, None)
+    booked = subprocess.run(  # noqa: S603  (our own CLI, fixed arguments)
+        [sys.executable, "-m", "hub", "demo-consultation", "--in", str(minutes)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    found = BOOKED.search(booked.stdout)
+    assert booked.returncode == 0 and found, booked.stdout + booked.stderr
+    return found.group(1)
+
+
+@pytest.fixture
+def consultation(hub: Hub) -> str:
+    """A fresh online consultation of the demo logins whose room is open now."""
+    return book_consultation(hub)
+
+
+INBOUND_VIDEO_FRAMES = """async () => {
+  const pc = window.__consult && window.__consult.pc();
+  if (!pc) return 0;
+  let frames = 0;
+  (await pc.getStats()).forEach((report) => {
+    if (report.type === "inbound-rtp" && report.kind === "video") {
+      frames += report.framesDecoded || 0;
+    }
+  });
+  return frames;
+}"""
+
+
+def wait_for_frames(page: Page, timeout: float = 10.0, more_than: int = 0) -> int:
+    """Wait until the page's call has decoded more than ``more_than`` received video frames."""
+    deadline = time.monotonic() + timeout
+    frames = 0
+    while time.monotonic() < deadline:
+        frames = int(page.evaluate(INBOUND_VIDEO_FRAMES))
+        if frames > more_than:
+            return frames
+        page.wait_for_timeout(250)
+    raise AssertionError(f"no received video frames within {timeout} s (decoded: {frames})")
+
+
+def assert_fits_phone(page: Page) -> None:
+    """At 360 px the page does not scroll sideways."""
+    original = page.viewport_size or PHONE
+    page.set_viewport_size(PHONE)
+    page.wait_for_timeout(150)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    page.set_viewport_size(original)
+    assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px at 360px"
+
+
+def shoot_fitting(session: Session, name: str) -> None:
+    """Check that the page fits a phone's width, then take its screenshots."""
+    assert_fits_phone(session.page)
+    session.shoot(name)

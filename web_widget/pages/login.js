@@ -4,7 +4,8 @@ import { page, h, t, api, field, showFormErrors, clearFormErrors, storeCsrfToken
 function safeNext(value, role) {
   // Only a path of this site, never another origin.
   if (value && value.startsWith("/") && !value.startsWith("//")) return value;
-  return role === "reception" ? "/reception.html" : "/visits.html";
+  if (role === "reception") return "/reception.html";
+  return role === "physician" ? "/desk.html" : "/visits.html";
 }
 
 page({
