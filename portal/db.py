@@ -8,6 +8,7 @@ queue on the database lock instead of failing with "database is locked" when a r
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -96,6 +97,10 @@ class Database:
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._sqlite_writer = asyncio.Lock()
+        """SQLite has one writer at a time. Waiting here queues this process's writers in
+        order; waiting in SQLite's busy handler (sleep and retry) starves some of them for
+        seconds under load (``bench/chat_storage.py``)."""
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -106,10 +111,13 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """A session in one write transaction: committed on success, rolled back on error."""
-        async with self._sessions() as session, session.begin():
-            if self.is_sqlite:
-                # Must come first: the options apply when the connection is procured.
-                await session.connection(execution_options={"sqlite_begin": "BEGIN IMMEDIATE"})
+        if not self.is_sqlite:
+            async with self._sessions() as session, session.begin():
+                yield session
+            return
+        async with self._sqlite_writer, self._sessions() as session, session.begin():
+            # Must come first: the options apply when the connection is procured.
+            await session.connection(execution_options={"sqlite_begin": "BEGIN IMMEDIATE"})
             yield session
 
     async def close(self) -> None:
