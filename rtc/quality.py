@@ -20,8 +20,15 @@ Thresholds and where they come from:
 * Loss: VP8 in aiortc has NACK and PLI but no FEC, so a few percent of lost packets already
   freeze the picture while Opus conceals isolated losses; above about 5 % video breaks up,
   above about 15 % speech does too.
-* Bitrate: aiortc's VP8 encoder runs between 250 kbps and 1.5 Mbps (``codecs/vpx.py``);
-  below 250 kbps the browser cannot send usable video.
+
+The received bitrate is shown with the verdict but does not decide it. It says how much the
+browser chose to send, not how much the path could carry: a still room or a plain wall encodes
+to far less than aiortc's VP8 floor of 250 kbps (``codecs/vpx.py``), and the sender's congestion
+control (RFC 8836 requirements; Chrome's GCC) starts low and climbs for the first seconds of a
+call. Measured on loopback, Chromium's fake camera sent about 160 kbps over a perfect link, which
+a bitrate rule called "voice only". A path too thin for video shows itself in the figures that do
+decide: the sender's backing off still leaves queueing delay in the round trip, and loss when it
+backs off too late.
 """
 
 from __future__ import annotations
@@ -39,12 +46,10 @@ VIDEO_LOSS_PCT = 5.0
 """Loss above this breaks video (VP8 without FEC)."""
 VOICE_LOSS_PCT = 15.0
 """Loss above this breaks voice (Opus concealment no longer hides it)."""
-VIDEO_KBPS = 250.0
-"""Bitrate below this cannot carry video: aiortc's VP8 floor."""
 
 
-def assess(rtt_ms: float | None, loss_pct: float | None, kbps: float | None) -> Verdict:
-    """The verdict for a link with these figures (``None``: not measured yet).
+def assess(rtt_ms: float | None, loss_pct: float | None) -> Verdict:
+    """The verdict for a link with this round trip and loss (``None``: not measured yet).
 
     ``unknown`` until the round trip or the loss is known: both come from RTCP, so without them
     the link has not been observed yet. A figure exactly on a threshold counts on the better
@@ -56,10 +61,8 @@ def assess(rtt_ms: float | None, loss_pct: float | None, kbps: float | None) -> 
         loss_pct is not None and loss_pct > VOICE_LOSS_PCT
     ):
         return "poor"
-    if (
-        (rtt_ms is not None and rtt_ms > GOOD_RTT_MS)
-        or (loss_pct is not None and loss_pct > VIDEO_LOSS_PCT)
-        or (kbps is not None and kbps < VIDEO_KBPS)
+    if (rtt_ms is not None and rtt_ms > GOOD_RTT_MS) or (
+        loss_pct is not None and loss_pct > VIDEO_LOSS_PCT
     ):
         return "voice_only"
     return "good"
@@ -74,14 +77,14 @@ class LinkQuality:
     loss_pct: float | None
     """Packets lost, percent: the worse of the two directions."""
     kbps: float | None
-    """Bitrate the hub received from the browser, kilobits per second."""
+    """Bitrate the hub received from the browser, kilobits per second (shown, not judged)."""
     verdict: Verdict
-    """:func:`assess` of the three figures."""
+    """:func:`assess` of the round trip and the loss."""
 
     @classmethod
     def of(cls, rtt_ms: float | None, loss_pct: float | None, kbps: float | None) -> LinkQuality:
         """The figures with their verdict."""
-        return cls(rtt_ms, loss_pct, kbps, assess(rtt_ms, loss_pct, kbps))
+        return cls(rtt_ms, loss_pct, kbps, assess(rtt_ms, loss_pct))
 
     @classmethod
     def unknown(cls) -> LinkQuality:
