@@ -3,7 +3,9 @@
 // room itself (pages/room.js) once it opens, 15 minutes before the start. The room's address
 // is consultation.html?appointment=<id>, so a reload goes straight back into the call.
 import { page, h, t, api, cards, notice, formatDateTime, facts, label, getLanguage } from "../app.js";
-import { connectConsult, request, refusal, gathered, localMedia, stopStream, play, ConsultRoom, exposeRoom } from "./room.js";
+import { connectConsult, request, refusal, gathered } from "./consult-socket.js";
+import { localMedia, stopStream, play } from "./consult-media.js";
+import { ConsultRoom, exposeRoom } from "./room.js";
 
 const REMOTE = ["telephone_consultation", "online_consultation"];
 const OPENS_BEFORE_MS = 15 * 60 * 1000;

@@ -8,7 +8,9 @@ import {
   page, h, t, api, notice, describe, formatDateTime, formatDate, facts, field, label,
   showFormErrors, clearFormErrors, getLanguage,
 } from "../app.js";
-import { connectConsult, ConsultRoom, exposeRoom, documentItem } from "./room.js";
+import { connectConsult } from "./consult-socket.js";
+import { ConsultRoom, exposeRoom } from "./room.js";
+import { documentItem } from "./room-documents.js";
 
 const REMOTE = ["telephone_consultation", "online_consultation"];
 const SERVICE_TYPES = [

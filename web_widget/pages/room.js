@@ -1,180 +1,18 @@
 // The consultation room, shared by the patient's page (consultation.html) and the physician's
-// desk (desk.html): the /consult socket (docs/consult-protocol.md), the device check against the
-// hub's echo peer, WebRTC between the two browsers with the hub's relay as the fallback, the
-// room's chat and its shared documents. Text from users and the server goes in as text only.
+// desk (desk.html): joining over the /consult socket (docs/consult-protocol.md), the waiting
+// room and admission, WebRTC between the two browsers with the hub's relay as the fallback, the
+// call's controls and its end. The chat is room-chat.js, the documents room-documents.js. Text
+// from users and the server goes in as text only.
 //
 // WebRTC roles (protocol, "signal"): the physician always offers and the patient only answers,
 // so the two never glare. ICE candidates trickle through `signal` (RFC 8838); the hub's own
 // aiortc peers (echo and relay) do not trickle, so offers to the hub are sent only once ICE
 // gathering is complete (half-trickle).
-import { h, t, api, notice, describe, formatDateTime, formatSize, randomId, getLanguage, field, label, loginUrl } from "../app.js";
-
-const CLIENT_URL = "/node_modules/socket.io-client/dist/socket.io.esm.min.js";
-const ACK_MS = 15000;
-const GATHER_MS = 5000;
-const OUTBOX_KEY = "mp_consult_outbox:";
-const ACCEPT = ".jpg,.jpeg,.png,.pdf,image/jpeg,image/png,application/pdf";
-const MAX_TEXT = 2000;
-
-/**
- * Connect to /consult with the session cookie, in the page's language. A connection of its own
- * (not shared with the chat widget's /chat), WebSocket first: signalling goes out at once, in
- * order, without a mid-call transport upgrade; long-polling only where WebSocket is blocked.
- */
-export async function connectConsult() {
-  const { io } = await import(CLIENT_URL);
-  return io("/consult", {
-    auth: { language: getLanguage() },
-    withCredentials: true,
-    forceNew: true,
-    transports: ["websocket", "polling"],
-    tryAllTransports: true,
-  });
-}
-
-/** Emit with an acknowledgement; resolves to the ack, or {ok: false, code: "timeout"}. */
-export function request(socket, event, data = {}) {
-  return new Promise((resolve) => {
-    socket.timeout(ACK_MS).emit(event, data, (error, ack) =>
-      resolve(error ? { ok: false, code: "timeout", message: t("room.no_answer") } : ack || { ok: false }),
-    );
-  });
-}
-
-/** An ack's or a connect error's message, in the page's language. */
-export function refusal(ack) {
-  if (!ack) return t("error.generic");
-  const key = "room.code_" + ack.code;
-  const known = t(key);
-  return ack.message || (known === key ? t("error.generic") : known);
-}
-
-/** Resolve once ICE gathering is complete (or after `ms`: send what we have). */
-export function gathered(pc, ms = GATHER_MS) {
-  if (pc.iceGatheringState === "complete") return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      pc.removeEventListener("icegatheringstatechange", check);
-      resolve();
-    };
-    const check = () => pc.iceGatheringState === "complete" && done();
-    const timer = setTimeout(done, ms);
-    pc.addEventListener("icegatheringstatechange", check);
-  });
-}
-
-/** Camera and microphone, or the microphone alone, or nothing (the call still receives). */
-export async function localMedia() {
-  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) return null;
-  const video = { width: { ideal: 640 }, height: { ideal: 480 } };
-  for (const constraints of [{ audio: true, video }, { audio: true }, { video }]) {
-    try {
-      return await navigator.mediaDevices.getUserMedia(constraints);
-    } catch (error) {
-      if (error && error.name === "NotAllowedError") return null;
-    }
-  }
-  return null;
-}
-
-/** Stop every track of `stream` (camera light off). */
-export function stopStream(stream) {
-  if (stream) stream.getTracks().forEach((track) => track.stop());
-}
-
-function clock(iso) {
-  const when = iso ? new Date(iso) : new Date();
-  return new Intl.DateTimeFormat(getLanguage() === "pl" ? "pl-PL" : "en-GB", {
-    hour: "2-digit",
-    minute: "2-digit",
-    timeZone: "Europe/Warsaw",
-  }).format(when);
-}
-
-/** Play a media element; if the browser wants a gesture first, offer a button for it. */
-export function play(video, holder) {
-  const started = video.play();
-  if (!started || !started.catch) return;
-  started.catch((error) => {
-    // An AbortError only means a newer source replaced this one; that one plays.
-    if (!error || error.name !== "NotAllowedError") return;
-    video.muted = true;
-    video.play().catch(() => {});
-    if (holder.querySelector(".unmute")) return;
-    const button = h("button", { type: "button", class: "unmute secondary" }, t("room.sound_on"));
-    button.addEventListener("click", () => {
-      video.muted = false;
-      video.play().catch(() => {});
-      button.remove();
-    });
-    holder.append(button);
-  });
-}
-
-// -- documents -----------------------------------------------------------------------------
-
-async function documentBlob(id) {
-  const response = await fetch(`/api/v1/documents/${id}/content`, { credentials: "same-origin" });
-  if (!response.ok) throw new Error("HTTP " + response.status);
-  return response.blob();
-}
-
-/**
- * One shared document: images appear inline (fetched as a blob), a PDF has "Open" (a new tab
- * with the fetched file) and "Download". Used by the room and the desk's visit detail.
- */
-export function documentItem(doc, extra = null) {
-  const isImage = String(doc.content_type).startsWith("image/");
-  const status = h("span", { class: "doc-status", "aria-live": "polite" });
-  const item = h(
-    "li",
-    { class: "doc", "data-document-id": doc.id, "data-content-type": doc.content_type },
-    h("strong", { class: "doc-name" }, doc.file_name),
-    h("span", { class: "muted" }, " · ", label("mime", doc.content_type), " · ", formatSize(doc.size)),
-    doc.description ? h("p", { class: "doc-description" }, doc.description) : null,
-    extra,
-  );
-  const download = h(
-    "a",
-    { class: "button secondary", href: `/api/v1/documents/${doc.id}/content`, download: doc.file_name },
-    t("room.download"),
-  );
-  if (isImage) {
-    const picture = h("img", { class: "doc-image", alt: doc.description || doc.file_name });
-    item.append(picture, h("div", { class: "actions" }, download), status);
-    documentBlob(doc.id)
-      .then((blob) => {
-        picture.src = URL.createObjectURL(blob);
-        picture.addEventListener("load", () => URL.revokeObjectURL(picture.src), { once: true });
-      })
-      .catch(() => status.replaceChildren(notice("error", t("room.doc_failed"))));
-  } else {
-    const open = h("button", { type: "button", class: "doc-open" }, t("room.open"));
-    open.addEventListener("click", async () => {
-      open.disabled = true;
-      try {
-        const blob = await documentBlob(doc.id);
-        const url = URL.createObjectURL(blob);
-        // A link clicked by the page keeps the click's user activation, so no popup blocker.
-        const link = h("a", { href: url, target: "_blank", rel: "noopener" });
-        document.body.append(link);
-        link.click();
-        link.remove();
-        item.dataset.opened = String(blob.size);
-        setTimeout(() => URL.revokeObjectURL(url), 60000);
-      } catch (error) {
-        status.replaceChildren(notice("error", t("room.doc_failed")));
-      } finally {
-        open.disabled = false;
-      }
-    });
-    item.append(h("div", { class: "actions" }, open, download), status);
-  }
-  return item;
-}
-
-// -- the room ----------------------------------------------------------------------------------
+import { h, t, notice, formatDateTime, getLanguage, loginUrl } from "../app.js";
+import { request, refusal, gathered } from "./consult-socket.js";
+import { localMedia, stopStream, play } from "./consult-media.js";
+import { RoomChat } from "./room-chat.js";
+import { RoomDocuments } from "./room-documents.js";
 
 /**
  * One consultation room, seen by `role` ("patient" or "physician") on `socket`.
@@ -211,10 +49,6 @@ export class ConsultRoom {
     this.camera = true;
     this.mic = true;
     this.voiceOnly = false;
-    this.lastSeq = 0;
-    this.shown = new Set();
-    this.docs = new Set();
-    this.outbox = this.loadOutbox();
     this.handlers = {};
     this.destroyed = false;
     this.build();
@@ -246,23 +80,8 @@ export class ConsultRoom {
     this.leaveButton.addEventListener("click", () => this.leave());
     if (this.endButton) this.endButton.addEventListener("click", () => this.end());
 
-    this.log = h("ol", { class: "room-chat-log", id: "room-chat-log", role: "log", "aria-live": "polite", "aria-label": t("room.chat"), tabindex: "0" });
-    this.chatInput = h("textarea", { id: "room-chat-text", name: "text", rows: "2", maxlength: String(MAX_TEXT) });
-    this.chatForm = h("form", { class: "form room-chat-form", id: "room-chat-form" }, field("room.chat_label", this.chatInput), h("button", { type: "submit" }, t("room.send")));
-    this.chatForm.addEventListener("submit", (event) => {
-      event.preventDefault();
-      this.sendChat();
-    });
-    this.chatInput.addEventListener("keydown", (event) => {
-      if (event.key === "Enter" && !event.shiftKey) {
-        event.preventDefault();
-        this.sendChat();
-      }
-    });
-    this.chatStatus = h("div", { "aria-live": "polite" });
-    this.docList = h("ul", { class: "docs", id: "room-docs" });
-    this.docEmpty = h("p", { class: "empty" }, t("room.no_docs"));
-    this.shareForm = this.buildShareForm();
+    this.chat = new RoomChat({ socket: this.socket, appointmentId: this.id, role: this.role, canSend: () => this.joined });
+    this.documents = new RoomDocuments({ appointmentId: this.id, onDocument: this.onDocument });
 
     this.element = h(
       "section",
@@ -274,54 +93,9 @@ export class ConsultRoom {
         "div",
         { class: "room-body" },
         h("div", { class: "stage" }, this.stageNote, this.videos, this.peerState, this.controls),
-        h(
-          "div",
-          { class: "room-side" },
-          h("section", { class: "panel-box", "aria-labelledby": "chat-title" }, h("h3", { id: "chat-title" }, t("room.chat")), this.log, this.chatForm, this.chatStatus),
-          h("section", { class: "panel-box", id: "room-documents", "aria-labelledby": "docs-title" }, h("h3", { id: "docs-title" }, t("room.documents")), this.docEmpty, this.docList, this.shareForm),
-        ),
+        h("div", { class: "room-side" }, this.chat.element, this.documents.element),
       ),
     );
-  }
-
-  buildShareForm() {
-    const description = h("input", { name: "description", id: "share-description", maxlength: "200", required: true });
-    const file = h("input", { type: "file", name: "file", id: "share-file", accept: ACCEPT, required: true });
-    const status = h("div", { class: "form-alert", "aria-live": "polite" });
-    const button = h("button", { type: "submit", class: "secondary" }, t("room.share"));
-    const form = h(
-      "form",
-      { class: "form share-form", id: "share-form", novalidate: true },
-      h("h4", {}, t("room.share_title")),
-      field("docs.description", description, "docs.description_hint"),
-      field("docs.file", file, "docs.file_hint"),
-      button,
-      status,
-    );
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      const chosen = file.files && file.files[0];
-      if (!description.value.trim()) return status.replaceChildren(notice("error", t("docs.description_required")));
-      if (!chosen) return status.replaceChildren(notice("error", t("docs.choose_file")));
-      if (chosen.size > 8 * 1024 * 1024) return status.replaceChildren(notice("error", t("docs.limit_size_error", { size: formatSize(chosen.size) })));
-      // The description part comes first, then the file (the protocol's multipart order).
-      const body = new FormData();
-      body.append("description", description.value.trim());
-      body.append("file", chosen, chosen.name);
-      button.disabled = true;
-      status.replaceChildren(notice("info", t("room.sharing")));
-      try {
-        const doc = await api(`/consultations/${this.id}/documents`, { method: "POST", form: body });
-        this.addDocument(doc);
-        form.reset();
-        status.replaceChildren(notice("success", t("room.shared", { name: doc.file_name })));
-      } catch (error) {
-        status.replaceChildren(notice("error", describe(error)));
-      } finally {
-        button.disabled = false;
-      }
-    });
-    return form;
   }
 
   setStatus(key, params) {
@@ -348,8 +122,8 @@ export class ConsultRoom {
     this.cameraButton.hidden = this.micButton.hidden = this.voiceButton.hidden = !(inCall || state === "waiting");
     if (this.endButton) this.endButton.hidden = !inCall;
     const open = state === "waiting" || state === "admitted";
-    this.chatForm.hidden = !open;
-    this.shareForm.hidden = !open;
+    this.chat.open = open;
+    this.documents.open = open;
   }
 
   // -- start and stop ----------------------------------------------------------------------
@@ -364,7 +138,7 @@ export class ConsultRoom {
       this.localVideo.srcObject = this.localStream;
       play(this.localVideo, this.videos);
     } else {
-      this.chatStatus.replaceChildren(notice("info", t("room.no_devices")));
+      this.chat.status.replaceChildren(notice("info", t("room.no_devices")));
     }
     this.camera = !!this.track("video");
     this.mic = !!this.track("audio");
@@ -405,8 +179,8 @@ export class ConsultRoom {
       this.signalChain = this.signalChain.then(() => this.onSignal(data)).catch((error) => console.warn("signal", error));
     });
     on("media", (data) => this.showPeerMedia(data));
-    on("chat", (data) => data.message && this.addMessage(data.message));
-    on("document", (data) => data.document && this.addDocument(data.document));
+    on("chat", (data) => data.message && this.chat.add(data.message));
+    on("document", (data) => data.document && this.documents.add(data.document));
     on("transport", (data) => data.transport === "relay" && this.switchToRelay());
     on("ended", (data) => this.onEndedEvent(data.summary));
   }
@@ -434,7 +208,7 @@ export class ConsultRoom {
     if (this.destroyed || this.state === "left") return;
     this.setStatus("room.joining");
     const payload = { appointment_id: this.id };
-    if (this.lastSeq > 0) payload.after_seq = this.lastSeq;
+    if (this.chat.lastSeq > 0) payload.after_seq = this.chat.lastSeq;
     const ack = await request(this.socket, "join", payload);
     if (this.destroyed) return;
     if (!ack.ok) {
@@ -452,10 +226,10 @@ export class ConsultRoom {
     const service = (getLanguage() === "en" && room.service_en) || room.service;
     this.subtitle.textContent = [service, room.start_at ? formatDateTime(room.start_at) : ""].filter(Boolean).join(" · ");
     this.element.dataset.appointmentId = room.appointment_id;
-    for (const message of room.messages || []) this.addMessage(message);
-    for (const doc of room.documents || []) this.addDocument(doc);
+    for (const message of room.messages || []) this.chat.add(message);
+    for (const doc of room.documents || []) this.documents.add(doc);
     if (room.peer_media) this.showPeerMedia({ role: this.role === "patient" ? "physician" : "patient", ...room.peer_media });
-    this.flushOutbox();
+    this.chat.flush();
     if (room.state === "ended") return this.showEnded(null, true);
     this.announceMedia();
     // The patient sees "waiting" and the physician "open" until the physician admits.
@@ -751,7 +525,7 @@ export class ConsultRoom {
       if (attempt !== this.relayAttempt || this.pc !== pc) return;
       if (!ack.ok) {
         this.setStatus("room.media_problem");
-        this.chatStatus.replaceChildren(notice("error", refusal(ack)));
+        this.chat.status.replaceChildren(notice("error", refusal(ack)));
         return;
       }
       await pc.setRemoteDescription({ type: "answer", sdp: ack.sdp });
@@ -814,8 +588,8 @@ export class ConsultRoom {
     this.setStatus("room.left");
     this.videos.hidden = true;
     this.controls.hidden = true;
-    this.chatForm.hidden = true;
-    this.shareForm.hidden = true;
+    this.chat.open = false;
+    this.documents.open = false;
     const again = h("button", { type: "button", id: "room-rejoin" }, t("room.rejoin"));
     again.addEventListener("click", () => {
       this.state = "connecting";
@@ -832,7 +606,7 @@ export class ConsultRoom {
     this.endButton.disabled = true;
     const ack = await request(this.socket, "end", { appointment_id: this.id });
     this.endButton.disabled = false;
-    if (!ack.ok) return this.chatStatus.replaceChildren(notice("error", refusal(ack)));
+    if (!ack.ok) return this.chat.status.replaceChildren(notice("error", refusal(ack)));
     this.showEnded(ack.summary || null, false);
   }
 
@@ -855,119 +629,10 @@ export class ConsultRoom {
     else if (earlier) lines.push(h("p", { class: "muted" }, t("room.ended_earlier")));
     if (this.role === "patient") lines.push(h("p", {}, h("a", { href: "/instructions.html" }, t("room.see_instructions"))));
     this.setStage(...lines);
-    sessionStorage.removeItem(OUTBOX_KEY + this.id);
+    this.chat.close();
     if (this.onEnded) this.onEnded(summary);
   }
 
-  // -- chat -----------------------------------------------------------------------------------
-
-  loadOutbox() {
-    try {
-      return new Map(JSON.parse(sessionStorage.getItem(OUTBOX_KEY + this.id) || "[]"));
-    } catch {
-      return new Map();
-    }
-  }
-
-  saveOutbox() {
-    if (this.outbox.size) sessionStorage.setItem(OUTBOX_KEY + this.id, JSON.stringify([...this.outbox]));
-    else sessionStorage.removeItem(OUTBOX_KEY + this.id);
-  }
-
-  messageLine(sender, name, text, at, mine) {
-    return h(
-      "li",
-      { class: "msg msg-" + sender + (mine ? " mine" : "") },
-      h("span", { class: "who" }, mine ? t("room.you") : name || t("room.who_" + sender)),
-      " ",
-      h("time", { class: "at", datetime: at || "" }, clock(at)),
-      h("p", {}, text),
-    );
-  }
-
-  /** Show a stored message once, in `seq` order; it replaces our own pending copy. */
-  addMessage(message) {
-    const mine = message.sender === this.role;
-    if (mine && message.client_msg_id) {
-      const pending = this.log.querySelector(`li.pending[data-client-msg-id="${CSS.escape(message.client_msg_id)}"]`);
-      if (pending) pending.remove();
-      if (this.outbox.delete(message.client_msg_id)) this.saveOutbox();
-    }
-    if (this.shown.has(message.seq)) return;
-    this.shown.add(message.seq);
-    this.lastSeq = Math.max(this.lastSeq, message.seq);
-    const line = this.messageLine(message.sender, message.sender_name, message.text, message.at, mine);
-    line.dataset.seq = String(message.seq);
-    if (message.client_msg_id) line.dataset.clientMsgId = message.client_msg_id;
-    const later = [...this.log.querySelectorAll("li[data-seq]")].find((node) => Number(node.dataset.seq) > message.seq);
-    const firstPending = this.log.querySelector("li.pending");
-    this.log.insertBefore(line, later || firstPending || null);
-    this.log.scrollTop = this.log.scrollHeight;
-  }
-
-  sendChat() {
-    const text = this.chatInput.value.trim();
-    if (!text) return;
-    if (text.length > MAX_TEXT) return this.chatStatus.replaceChildren(notice("error", t("room.too_long")));
-    this.chatInput.value = "";
-    this.chatStatus.replaceChildren();
-    const id = randomId();
-    this.outbox.set(id, text);
-    this.saveOutbox();
-    this.showPending(id, text);
-    this.deliver(id);
-  }
-
-  showPending(id, text) {
-    if (this.log.querySelector(`li.pending[data-client-msg-id="${CSS.escape(id)}"]`)) return;
-    const line = this.messageLine(this.role, "", text, null, true);
-    line.classList.add("pending");
-    line.dataset.clientMsgId = id;
-    line.append(h("span", { class: "muted sending" }, t("room.sending")));
-    this.log.append(line);
-    this.log.scrollTop = this.log.scrollHeight;
-  }
-
-  async deliver(id) {
-    const text = this.outbox.get(id);
-    if (text === undefined || !this.joined || !this.socket.connected) return;
-    const ack = await request(this.socket, "chat", { appointment_id: this.id, text, client_msg_id: id });
-    if (ack.ok && ack.message) return this.addMessage(ack.message);
-    // Kept, and sent again with the same id after the next (re)join: the server stores it once.
-    if (ack.code === "timeout" || ack.code === "not_joined") return;
-    const pending = this.log.querySelector(`li.pending[data-client-msg-id="${CSS.escape(id)}"]`);
-    if (ack.code === "rate_limited" && pending) {
-      const retry = h("button", { type: "button", class: "link" }, t("room.retry"));
-      retry.addEventListener("click", () => {
-        retry.remove();
-        this.deliver(id);
-      });
-      const sending = pending.querySelector(".sending");
-      if (sending) sending.replaceWith(h("span", { class: "sending failed" }, refusal(ack), " "), retry);
-      return;
-    }
-    this.outbox.delete(id);
-    this.saveOutbox();
-    if (pending) pending.remove();
-    this.chatStatus.replaceChildren(notice("error", refusal(ack)));
-  }
-
-  flushOutbox() {
-    for (const [id, text] of this.outbox) {
-      this.showPending(id, text);
-      this.deliver(id);
-    }
-  }
-
-  // -- documents ----------------------------------------------------------------------------------
-
-  addDocument(doc) {
-    if (this.docs.has(doc.id)) return;
-    this.docs.add(doc.id);
-    this.docEmpty.hidden = true;
-    this.docList.append(documentItem(doc));
-    if (this.onDocument) this.onDocument(doc);
-  }
 }
 
 /**
