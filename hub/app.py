@@ -77,7 +77,7 @@ def create_app(
         app.cleanup_ctx.append(_redis_ctx)
     chat = ChatConfig(settings.rasa_url, settings.chat_origins(), redis_url=settings.redis_url)
     server = setup_chat(app, portal, chat, http=lambda: app[HTTP_KEY])
-    setup_consult(app, server, portal, settings.rtc_config())
+    setup_consult(app, server, portal, settings.rtc_config(), redis_url=settings.redis_url)
     if supervise_assistant:
         app.cleanup_ctx.append(_assistant_ctx)
     app.router.add_get("/healthz", healthz, name="healthz")

@@ -40,9 +40,11 @@ from portal.errors import AccessDenied, AuthenticationRequired, PortalError
 from portal.i18n import DEFAULT_LANGUAGE, Language, translate
 from portal.models import Appointment, ConsultationMessage, ConsultationState, Role
 from portal.services import Portal
+from rtc.cluster import Relays
 from rtc.config import RtcConfig
 from rtc.errors import NotJoined, RtcError
 from rtc.media import MediaPeers
+from rtc.presence import Presence
 
 log = logging.getLogger(__name__)
 
@@ -87,12 +89,19 @@ class ConsultNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         media: MediaPeers,
         config: RtcConfig,
         *,
+        relays: Relays | None = None,
+        presence: Presence | None = None,
         session_cookie: str = "mp_session",
         namespace: str = NAMESPACE,
     ) -> None:
         super().__init__(namespace)
         self.portal = portal
         self.media = media
+        """This node's aiortc peers (device checks, and the rooms it relays)."""
+        self.relays: Relays = relays or media
+        """Where relay events go: ``media`` on a single node, else the rooms' nodes."""
+        self.presence = presence or Presence(lambda room: bool(self._participants(room)))
+        """Who is in a side's or a desk's room, on every node."""
         self.config = config
         self.session_cookie = session_cookie
         self.clients: dict[str, Connection] = {}
@@ -120,7 +129,7 @@ class ConsultNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             ) from None
         self.clients[sid] = Connection(principal, language)
         if principal.role is Role.PHYSICIAN:
-            await self.enter_room(sid, _desk(principal.practitioner_id))
+            await self._enter(sid, _desk(principal.practitioner_id))
             await self.emit("queue", await self._queue(principal.practitioner_id), to=sid)
 
     async def _principal(
@@ -150,6 +159,9 @@ class ConsultNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             return
         for appointment_id in list(client.rooms):
             await self._leave(sid, client, appointment_id)
+        if client.principal.role is Role.PHYSICIAN:
+            # Socket.IO drops the socket from its rooms after this handler: withdraw it now.
+            await self._exit(sid, _desk(client.principal.practitioner_id))
 
     # -- device check -----------------------------------------------------------------------
 
@@ -192,18 +204,18 @@ class ConsultNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         client.rooms[appointment_id] = role
         client.appointments[appointment_id] = view.appointment
         await self.enter_room(sid, _room(appointment_id))
-        await self.enter_room(sid, _side(appointment_id, role))
+        await self._enter(sid, _side(appointment_id, role))
         state = view.consultation.state
         if state is ConsultationState.ADMITTED:
             self._admitted.add(appointment_id)
-        peer_present = bool(self._participants(_side(appointment_id, other)))
+        peer_present = await self.presence.present(_side(appointment_id, other))
         physician_notified = False
         if role == "patient" and state is ConsultationState.OPEN:
             practitioner_id = view.appointment.practitioner_id
             await self.emit(
                 "queue", await self._queue(practitioner_id), room=_desk(practitioner_id)
             )
-            physician_notified = bool(self._participants(_desk(practitioner_id)))
+            physician_notified = await self.presence.present(_desk(practitioner_id))
             await self.emit(
                 "waiting",
                 {"appointment_id": str(appointment_id), "physician_notified": physician_notified},
@@ -281,14 +293,14 @@ class ConsultNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         role = client.rooms.pop(appointment_id)
         client.appointments.pop(appointment_id, None)
         await self.leave_room(sid, _room(appointment_id))
-        await self.leave_room(sid, _side(appointment_id, role))
-        if self._participants(_side(appointment_id, role)):
-            return  # another tab of the same side is still there
+        await self._exit(sid, _side(appointment_id, role))
+        if await self.presence.present(_side(appointment_id, role)):
+            return  # another tab of the same side is still there (on any node)
         try:
             await self.portal.consultations.leave(client.principal, appointment_id)
         except PortalError as error:
             log.info("leave of %s not recorded: %s", appointment_id, error.code)
-        await self.media.close_role(str(appointment_id), role)
+        await self.relays.close_role(str(appointment_id), role)
         await self.emit(
             "peer_left",
             {"appointment_id": str(appointment_id), "role": role},
@@ -374,7 +386,7 @@ class ConsultNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         client = self._client(sid)
         appointment_id, role = self._joined(client, data)
         await self._require_admitted(client, appointment_id)
-        answer = await self.media.relay_answer(str(appointment_id), role, _description(data))
+        answer = await self.relays.relay_answer(str(appointment_id), role, _description(data))
         return {"ok": True, **answer}
 
     # -- chat -------------------------------------------------------------------------------
@@ -437,15 +449,18 @@ class ConsultNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         appointment_id = _uuid(_field(data, "appointment_id"))
         consultation = await self.portal.consultations.end(client.principal, appointment_id)
         self._admitted.discard(appointment_id)
-        await self.media.close_relay(str(appointment_id))
+        await self.relays.close_relay(str(appointment_id))
         payload = {"appointment_id": str(appointment_id), "summary": consultation.summary}
         await self.emit("ended", payload, room=_room(appointment_id))
         for member in self.clients.values():
             member.rooms.pop(appointment_id, None)
             member.appointments.pop(appointment_id, None)
-        for room in (_room(appointment_id), *(_side(appointment_id, r) for r in _ROLES)):
-            for participant in self._participants(room):
-                await self.leave_room(participant, room)
+        for participant in self._participants(_room(appointment_id)):
+            await self.leave_room(participant, _room(appointment_id))
+        for side in (_side(appointment_id, r) for r in _ROLES):
+            for participant in self._participants(side):
+                await self.leave_room(participant, side)
+            await self.presence.sync(side)
         return {"ok": True, "summary": consultation.summary}
 
     async def close(self) -> None:
@@ -488,14 +503,19 @@ class ConsultNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             raise PortalError("not_admitted")
         self._admitted.add(appointment_id)
 
-    def _participants(self, room: str) -> list[str]:
-        """This node's sockets in ``room``.
+    async def _enter(self, sid: str, room: str) -> None:
+        """Put ``sid`` in a side's or a desk's room and tell the other nodes."""
+        await self.enter_room(sid, room)
+        await self.presence.sync(room)
 
-        Only this node's: with several nodes (Redis), ``peer_present`` and
-        ``physician_notified`` say what this node sees, and a second tab on another node does
-        not keep its side "present" here. Nothing but those hints depends on it.
-        """
-        return [sid for sid, _ in self.server.manager.get_participants(self.namespace, room)]
+    async def _exit(self, sid: str, room: str) -> None:
+        """Take ``sid`` out of a side's or a desk's room and tell the other nodes."""
+        await self.leave_room(sid, room)
+        await self.presence.sync(room)
+
+    def _participants(self, room: str) -> list[str]:
+        """This node's sockets in ``room`` (:attr:`presence` knows about the other nodes)."""
+        return participants(self.server, self.namespace, room)
 
     async def _queue(self, practitioner_id: uuid.UUID | None) -> dict[str, Any]:
         if practitioner_id is None:
@@ -510,6 +530,22 @@ class ConsultNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
 
 _ROLES: tuple[RoomRole, RoomRole] = ("patient", "physician")
+
+
+def participants(server: socketio.AsyncServer, namespace: str, room: str) -> list[str]:
+    """This node's sockets in ``room``, those connecting included, those disconnecting not.
+
+    A socket that is disconnecting is still listed until its ``disconnect`` handler returns,
+    and with the Redis manager ``leave_room`` does not remove it locally then (the manager only
+    publishes the leave to the other nodes): it no longer counts. One still in its ``connect``
+    handler (a physician entering the desk's room) does.
+    """
+    manager = server.manager
+    return [
+        sid
+        for sid, _ in manager.get_participants(namespace, room)
+        if manager.is_connected(sid, namespace) or manager.is_pre_connected(sid, namespace)
+    ]
 
 
 def _other(role: RoomRole) -> RoomRole:
