@@ -3,8 +3,9 @@
 It explains the hub rows of :mod:`bench.consult_chat`. With one writer: CPU and SQL statements
 per stored message. With :data:`WRITERS` writers at once (one room each, as several chatting
 pairs): how long each waits for SQLite's write lock at ``BEGIN IMMEDIATE`` (``portal.db``
-begins every write transaction that way; a connection that finds the lock taken sleeps in
-SQLite's busy handler and retries). Run while no hub uses the database.
+begins every write transaction that way, after queueing on its in-process write lock, so a
+writer no longer sleeps in SQLite's busy handler while another holds the lock). Run while no
+hub uses the database.
 """
 
 from __future__ import annotations

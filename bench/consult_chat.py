@@ -362,10 +362,11 @@ def _findings(
         f"Why, measured in-process without Socket.IO: `Consultations.add_message` runs "
         f"{storage.statements:.0f} SQL statements and {ms(storage.cpu_seconds)} of CPU per "
         f"message (at most {1 / storage.cpu_seconds:,.0f} msgs/s per core), and with "
-        f"{WRITERS} writers at once its p99 is {ms(percentile(storage.latencies, 0.99))}, "
-        f"because `BEGIN IMMEDIATE` waits up to {ms(max(storage.lock_waits, default=None))} "
-        f"(p99 {ms(percentile(storage.lock_waits, 0.99))}) for SQLite's write lock: a waiting "
-        f"connection sleeps in SQLite's busy handler instead of queueing, so the tail is long.",
+        f"{WRITERS} writers at once its p99 is {ms(percentile(storage.latencies, 0.99))}: the "
+        f"writers queue on the hub's in-process write lock (`portal/db.py`), so each waits for "
+        f"the others' turns, and `BEGIN IMMEDIATE` then finds SQLite's lock free (longest wait "
+        f"{ms(max(storage.lock_waits, default=None))}, p99 "
+        f"{ms(percentile(storage.lock_waits, 0.99))}). The bound is the CPU per message.",
         "The project's anchor (rtc-background notes: one node, no Redis, no storage) is "
         "4.7-5.8k relayed msgs/s with p99 under 10 ms; the baseline row is its counterpart "
         "in this run.",
