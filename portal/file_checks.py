@@ -6,6 +6,8 @@ Pure functions over files on disk, run in worker threads by :mod:`portal.documen
 
 from __future__ import annotations
 
+import functools
+import io
 import itertools
 import logging
 import mmap
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from PIL import Image, ImageOps
+from PIL import Image, ImageCms, ImageOps
 
 from portal.errors import FieldError, InvalidInput, PortalError
 
@@ -316,7 +318,8 @@ def clean_image(source: Path, target: Path, content_type: str) -> None:
             if width * height > MAX_PIXELS:
                 raise too_large
             image.load()
-            upright = ImageOps.exif_transpose(image)
+            profile = image.info.get("icc_profile")
+            upright = _in_srgb(ImageOps.exif_transpose(image), profile)
     except PortalError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -327,8 +330,41 @@ def clean_image(source: Path, target: Path, content_type: str) -> None:
         # and more; every one of them means "cannot be read", which is what the patient hears.
         log.info("refused an unreadable %s: %r", kind, error)
         raise invalid("file", "file_corrupt") from error
-    # Keep only what the pixels need: EXIF (GPS), XMP, ICC, comments and text chunks go.
+    # Keep only what the pixels need: EXIF (GPS), XMP, ICC (already applied), comments and
+    # text chunks go.
     upright.info = {key: value for key, value in upright.info.items() if key == "transparency"}
     options: dict[str, Any] = {"quality": 90} if kind == "JPEG" else {}
     with target.open("xb") as out:
         upright.save(out, format=kind, **options)
+
+
+_CONVERTIBLE: Final = frozenset({"RGB", "RGBA", "CMYK"})
+"""Modes whose embedded colour profile is applied; others keep their pixels as they are."""
+
+
+@functools.cache
+def _srgb() -> ImageCms.ImageCmsProfile:
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+def _in_srgb(image: Image.Image, profile: bytes | None) -> Image.Image:
+    """``image`` with its embedded ICC profile applied: the pixels in sRGB, the profile gone.
+
+    Phones shoot in wide gamuts (an iPhone's photos carry Display P3); dropping the profile
+    without converting would show a rash or a wound in the wrong colours, as every viewer takes
+    untagged pixels for sRGB. A profile that cannot be read is dropped and the pixels kept, as
+    before. CMYK becomes RGB (JPEG stays JPEG).
+    """
+    if not profile or image.mode not in _CONVERTIBLE:
+        return image
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
+        output = "RGBA" if image.mode == "RGBA" else "RGB"
+        converted = ImageCms.profileToProfile(
+            image, source, _srgb(), renderingIntent=ImageCms.Intent.PERCEPTUAL, outputMode=output
+        )
+    except (ImageCms.PyCMSError, OSError, ValueError) as error:
+        log.info("kept the pixels of an image whose colour profile is unusable: %r", error)
+        return image
+    assert converted is not None  # not in place
+    return converted

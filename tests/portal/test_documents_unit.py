@@ -6,12 +6,13 @@ from __future__ import annotations
 import io
 import random
 import resource
+import struct
 import time
 import zlib
 from pathlib import Path
 
 import pytest
-from PIL import Image, PngImagePlugin
+from PIL import Image, ImageCms, PngImagePlugin
 
 from portal.errors import InvalidInput
 from portal.file_checks import (
@@ -411,6 +412,96 @@ def test_jpeg_comment_and_exif_are_dropped(tmp_path: Path) -> None:
         assert result.size == (10, 30)
         assert not result.getexif()
         assert "comment" not in result.info
+
+
+# sRGB's primaries adapted to D50 (IEC 61966-2-1 through the ICC's Bradford adaptation).
+SRGB_RED = (0.4361, 0.2225, 0.0139)
+SRGB_GREEN = (0.3851, 0.7169, 0.0971)
+SRGB_BLUE = (0.1431, 0.0606, 0.7141)
+
+
+def icc_profile(red: tuple[float, ...], green: tuple[float, ...], blue: tuple[float, ...]) -> bytes:
+    """A minimal ICC v2 RGB display profile (ICC.1:2001-04): these primaries, gamma 2.2."""
+
+    def s15(value: float) -> bytes:
+        return struct.pack(">i", round(value * 65536))
+
+    def xyz(x: float, y: float, z: float) -> bytes:
+        return b"XYZ " + bytes(4) + s15(x) + s15(y) + s15(z)
+
+    curve = b"curv" + bytes(4) + struct.pack(">IH", 1, round(2.2 * 256)) + bytes(2)
+    text = b"test profile\0"
+    desc = b"desc" + bytes(4) + struct.pack(">I", len(text)) + text + bytes(8 + 3 + 67)
+    tags = [
+        (b"desc", desc),
+        (b"wtpt", xyz(0.9642, 1.0, 0.8249)),
+        (b"rXYZ", xyz(*red)),
+        (b"gXYZ", xyz(*green)),
+        (b"bXYZ", xyz(*blue)),
+        (b"rTRC", curve),
+        (b"gTRC", curve),
+        (b"bTRC", curve),
+    ]
+    offset = 128 + 4 + 12 * len(tags)
+    table = data = b""
+    for signature, body in tags:
+        body += bytes(-len(body) % 4)
+        table += signature + struct.pack(">II", offset + len(data), len(body))
+        data += body
+    header = (
+        struct.pack(">I", offset + len(data))
+        + b"lcms"
+        + bytes([2, 0x10, 0, 0])
+        + b"mntrRGB XYZ "
+        + bytes(12)
+        + b"acsp"
+        + bytes(28)
+        + s15(0.9642)
+        + s15(1.0)
+        + s15(0.8249)
+        + bytes(48)
+    )
+    assert len(header) == 128
+    return header + struct.pack(">I", len(tags)) + table + data
+
+
+# A display whose red and green are swapped: its "red" pixels are green in sRGB.
+SWAPPED = icc_profile(SRGB_GREEN, SRGB_RED, SRGB_BLUE)
+
+
+@pytest.mark.parametrize("kind", [JPEG, PNG])
+def test_an_embedded_colour_profile_is_applied_then_dropped(tmp_path: Path, kind: str) -> None:
+    out = io.BytesIO()
+    Image.new("RGB", (16, 16), (200, 30, 30)).save(
+        out, "JPEG" if kind == JPEG else "PNG", icc_profile=SWAPPED
+    )
+    clean_image(write(tmp_path, out.getvalue()), tmp_path / "clean", kind)
+    with Image.open(tmp_path / "clean") as result:
+        assert "icc_profile" not in result.info
+        red, green, blue = result.convert("RGB").getpixel((8, 8))
+        assert green > 150 and red < 80 and blue < 80, (red, green, blue)
+
+
+def test_an_srgb_profile_leaves_the_colours_and_alpha_as_they_are(tmp_path: Path) -> None:
+    out = io.BytesIO()
+    Image.new("RGBA", (8, 8), (200, 30, 30, 90)).save(
+        out, "PNG", icc_profile=ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    )
+    clean_image(write(tmp_path, out.getvalue()), tmp_path / "clean", PNG)
+    with Image.open(tmp_path / "clean") as result:
+        assert result.mode == "RGBA" and "icc_profile" not in result.info
+        red, green, blue, alpha = result.getpixel((4, 4))
+        assert alpha == 90
+        assert abs(red - 200) <= 2 and abs(green - 30) <= 2 and abs(blue - 30) <= 2
+
+
+def test_an_unreadable_profile_is_dropped_and_the_pixels_kept(tmp_path: Path) -> None:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(out, "PNG", icc_profile=b"not a profile" * 20)
+    clean_image(write(tmp_path, out.getvalue()), tmp_path / "clean", PNG)
+    with Image.open(tmp_path / "clean") as result:
+        assert "icc_profile" not in result.info
+        assert result.getpixel((4, 4)) == (200, 30, 30)
 
 
 @pytest.mark.parametrize(
