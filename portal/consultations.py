@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Concatenate, Final, Literal, ParamSpec, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -358,17 +358,18 @@ class Consultations:
             stored = await self._by_client_id(session, principal, appointment_id, key)
             if stored is not None:
                 return stored, False
-            consultation = await session.get(
-                Consultation,
-                member.consultation.id,
-                with_for_update=True,
-                populate_existing=True,
+            # One UPDATE both numbers the message and locks the room's row, so two writers
+            # never get the same seq (as Conversations numbers the assistant's chat).
+            seq = await session.scalar(
+                update(Consultation)
+                .where(Consultation.id == member.consultation.id)
+                .values(last_seq=Consultation.last_seq + 1)
+                .returning(Consultation.last_seq)
             )
-            assert consultation is not None
-            consultation.last_seq += 1
+            assert seq is not None
             message = ConsultationMessage(
-                consultation_id=consultation.id,
-                seq=consultation.last_seq,
+                consultation_id=member.consultation.id,
+                seq=seq,
                 sender=member.role,
                 sender_account_id=principal.account_id,
                 text=body,
