@@ -4,11 +4,9 @@
 and whose received tracks are read by :class:`FrameClock`, which tells the other member's
 picture from the hub's black filler (both are 640x480 here) by its colour, and notes when the
 first real frame was decoded and when the connection came up. :class:`TimedPeer` is a
-:class:`~rtc.testpeer.TestPeer` whose connections are :class:`TimedEnd` s.
-
-``TestPeer`` has no public hook for either, so the overrides below (``PeerEnd._on_track``,
-``TestPeer._new_end`` and ``FrameCounter._read``) follow private methods of :mod:`rtc`; a
-change there shows up here as a failing benchmark.
+:class:`~rtc.testpeer.TestPeer` whose connections are :class:`TimedEnd` s. Each plugs in
+through the public hooks of :mod:`rtc` (``FrameCounter.counts``, ``PeerEnd(counter=...)``,
+``TestPeer(end_type=...)``).
 """
 
 from __future__ import annotations
@@ -18,11 +16,12 @@ from collections.abc import Callable
 from typing import Any
 
 from aiortc import MediaStreamTrack
-from aiortc.mediastreams import MediaStreamError
 from av import VideoFrame
+from av.frame import Frame
+from av.packet import Packet
 
 from rtc.browser import PeerEnd
-from rtc.testpeer import RoomState, TestPeer
+from rtc.testpeer import TestPeer
 from rtc.tracks import ColourVideoTrack, FrameCounter
 
 VIDEO_SIZE = (640, 480)
@@ -53,30 +52,25 @@ class FrameClock(FrameCounter):
         self.first_at: float | None = None
         """``time.perf_counter()`` when the first real frame was decoded."""
 
-    async def _read(self) -> None:
-        while True:
-            try:
-                frame = await self.track.recv()
-            except MediaStreamError:
-                return
-            if isinstance(frame, VideoFrame):
-                if not is_camera_frame(frame):
-                    self.filled += 1
-                    continue
-                self.sizes[(frame.width, frame.height)] += 1
-            if self.first_at is None:
-                self.first_at = time.perf_counter()
-            self.frames += 1
-            if self._on_frame is not None:
-                self._on_frame()
+    def counts(self, frame: Frame | Packet[Any]) -> bool:
+        """Count the other member's frames only; note when the first one came."""
+        if isinstance(frame, VideoFrame) and not is_camera_frame(frame):
+            self.filled += 1
+            return False
+        if self.first_at is None:
+            self.first_at = time.perf_counter()
+        return True
 
 
 class TimedEnd(PeerEnd):
     """A test peer's connection with a camera at :data:`VIDEO_FPS` and clocked readers."""
 
-    def __init__(self, *, video_size: tuple[int, int] = VIDEO_SIZE, **options: Any) -> None:
-        super().__init__(video=False, video_size=video_size, **options)
-        self.sources.append(ColourVideoTrack(*video_size, fps=VIDEO_FPS))
+    def __init__(
+        self, *, video_size: tuple[int, int] = VIDEO_SIZE, video: bool = True, **options: Any
+    ) -> None:
+        super().__init__(video=False, video_size=video_size, counter=FrameClock, **options)
+        if video:
+            self.sources.append(ColourVideoTrack(*video_size, fps=VIDEO_FPS))
         self.created_at = time.perf_counter()
         self.connected_at: float | None = None
         """``time.perf_counter()`` when ``connectionState`` became ``connected``."""
@@ -85,11 +79,6 @@ class TimedEnd(PeerEnd):
     def _note_connected(self) -> None:
         if self.pc.connectionState == "connected" and self.connected_at is None:
             self.connected_at = time.perf_counter()
-
-    def _on_track(self, track: MediaStreamTrack) -> None:
-        clock = FrameClock(track, self._on_frame)
-        clock.start()
-        self.counters.append(clock)
 
     def clock(self, kind: str) -> FrameClock | None:
         """The reader of the received ``kind`` track, once it arrived."""
@@ -102,13 +91,8 @@ class TimedEnd(PeerEnd):
 class TimedPeer(TestPeer):
     """A :class:`~rtc.testpeer.TestPeer` whose connections are :class:`TimedEnd` s."""
 
-    def _new_end(self, state: RoomState) -> PeerEnd:
-        return TimedEnd(
-            audio=self.audio,
-            video_size=self.video_size,
-            ice_servers=state.room.get("ice_servers") or (),
-            on_frame=self._changed.set,
-        )
+    def __init__(self, *args: Any, **options: Any) -> None:
+        super().__init__(*args, end_type=TimedEnd, **options)
 
     def media_end(self, appointment_id: str) -> TimedEnd | None:
         """The connection carrying the room's media now (relay or direct)."""

@@ -37,8 +37,11 @@ class PeerEnd:
         ice_servers: Iterable[Mapping[str, Any]] = (),
         ping_channel: bool = False,
         on_frame: Callable[[], None] | None = None,
+        counter: type[FrameCounter] = FrameCounter,
     ) -> None:
         self._on_frame = on_frame
+        self._counter = counter
+        """What reads each received track (a subclass may filter or time its frames)."""
         servers = [
             RTCIceServer(
                 urls=server["urls"],
@@ -75,7 +78,7 @@ class PeerEnd:
             self._on_frame()
 
     def _on_track(self, track: MediaStreamTrack) -> None:
-        counter = FrameCounter(track, self._on_frame)
+        counter = self._counter(track, self._on_frame)
         counter.start()
         self.counters.append(counter)
 

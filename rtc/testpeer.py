@@ -98,6 +98,7 @@ class TestPeer:
         origin: str | None = None,
         language: str = "en",
         block_direct: bool = False,
+        end_type: Callable[..., PeerEnd] = PeerEnd,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.login = login
@@ -109,6 +110,8 @@ class TestPeer:
         self.language = language
         self.block_direct = block_direct
         """Drop every ICE candidate of the direct connection, both ways: it never connects."""
+        self.end_type = end_type
+        """Makes the room connections (``PeerEnd``'s keyword arguments; a benchmark's clocks)."""
         self.role: str | None = None
         self.csrf_token = ""
         self.session_cookie = ""
@@ -291,7 +294,7 @@ class TestPeer:
             await self._offer(state)
 
     def _new_end(self, state: RoomState) -> PeerEnd:
-        return PeerEnd(
+        return self.end_type(
             audio=self.audio,
             video=self.video,
             video_size=self.video_size,

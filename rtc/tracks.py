@@ -290,12 +290,18 @@ class FrameCounter:
         if self._task is None:
             self._task = asyncio.create_task(self._read(), name=f"count {self.track.kind}")
 
+    def counts(self, frame: Frame | Packet[Any]) -> bool:
+        """Whether a received frame counts; every one does here (subclasses may filter)."""
+        return True
+
     async def _read(self) -> None:
         while True:
             try:
                 frame = await self.track.recv()
             except MediaStreamError:
                 return
+            if not self.counts(frame):
+                continue
             self.frames += 1
             if isinstance(frame, VideoFrame):
                 self.sizes[(frame.width, frame.height)] += 1

@@ -13,12 +13,16 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
+from aiortc import MediaStreamTrack
+from av import VideoFrame
+from av.frame import Frame
+from av.packet import Packet
 
 from rtc.browser import PeerEnd
 from rtc.config import RtcConfig
 from rtc.errors import MediaBusy, MediaFailed
 from rtc.media import MediaPeers
-from rtc.tracks import FILLER_HEIGHT, FILLER_WIDTH
+from rtc.tracks import FILLER_HEIGHT, FILLER_WIDTH, FrameCounter
 
 PATIENT_SIZE = (320, 240)
 PHYSICIAN_SIZE = (160, 120)
@@ -86,6 +90,32 @@ async def test_echo_sends_the_browsers_own_media_back(
     browser.ping.send("hello")
     await until(lambda: len(browser.pongs) == 2)
     assert browser.pongs == ["pong 1234", "pong hello"]
+
+
+class VideoOnly(FrameCounter):
+    """A reader that counts video and passes over audio (the ``counts`` hook)."""
+
+    def __init__(self, track: MediaStreamTrack, on_frame: Callable[[], None] | None) -> None:
+        super().__init__(track, on_frame)
+        self.passed = 0
+
+    def counts(self, frame: Frame | Packet[Any]) -> bool:
+        if isinstance(frame, VideoFrame):
+            return True
+        self.passed += 1
+        return False
+
+
+async def test_a_peer_end_reads_its_tracks_with_the_counter_it_is_given(
+    peers: MediaPeers, ends: Callable[..., PeerEnd]
+) -> None:
+    browser = ends(video_size=PATIENT_SIZE, counter=VideoOnly)
+    await echo(peers, browser)
+    await until(lambda: browser.frames("video") >= 10)
+    readers = {counter.track.kind: counter for counter in browser.counters}
+    assert all(isinstance(reader, VideoOnly) for reader in readers.values())
+    await until(lambda: isinstance(audio := readers.get("audio"), VideoOnly) and audio.passed > 25)
+    assert browser.frames("audio") == 0, "the audio came back and was passed over"
 
 
 async def test_echo_stats_measure_the_link(peers: MediaPeers, ends: Callable[..., PeerEnd]) -> None:
