@@ -716,4 +716,5 @@ class Documents:
                     outcome=DENIED,
                     detail=refused.detail,
                 )
+            refused.error.audited = True
             raise refused.error from None

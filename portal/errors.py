@@ -44,6 +44,8 @@ class PortalError(Exception):
     def __init__(self, code: str | None = None, **params: Any) -> None:
         self.code = code or self.default_code
         self.params = params
+        self.audited = False
+        """Whether the domain already recorded this refusal in the audit log."""
         super().__init__(self.code)
 
     def __repr__(self) -> str:

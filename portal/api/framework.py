@@ -23,6 +23,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from portal.access import Principal
+from portal.audit import DENIED
 from portal.errors import AccessDenied, AuthenticationRequired, NotFound, PortalError
 from portal.i18n import negotiate
 from portal.models import Role
@@ -260,6 +261,8 @@ async def problems_middleware(
     try:
         response = await handler(request)
     except PortalError as error:
+        if error.code == "role_forbidden" and not error.audited:
+            await _audit_role_refusal(request)
         return from_portal_error(error, language, request.path)
     except web.HTTPException as error:
         if not request.path.startswith("/api/") or error.status < 400:
@@ -279,6 +282,29 @@ async def problems_middleware(
     if request.path.startswith("/api/"):
         response.headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+async def _audit_role_refusal(request: web.Request) -> None:
+    """Record an operation refused to the caller's role (a physician asking for a patient's
+    booking list, say): a denial like any other, though no object was touched yet."""
+    principal = request.get(PRINCIPAL_KEY)
+    if principal is None:
+        return
+    portal = request.app[PORTAL_KEY]
+    try:
+        async with portal.db.write() as session:
+            portal.audit.record(
+                session,
+                principal,
+                object_type="Operation",
+                object_id=request.match_info.route.name,  # the operationId
+                action=request.method.lower(),
+                outcome=DENIED,
+                detail={"path": request.path},
+            )
+    except Exception:
+        # The refusal stands either way; the lost audit row is logged, never silent.
+        log.exception("role refusal of %s on %s not audited", principal.account_id, request.path)
 
 
 @web.middleware

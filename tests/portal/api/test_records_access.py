@@ -12,7 +12,8 @@ prescription from demo.physician. Each column of :data:`MATRIX_TABLE` acts on:
   and a pending order of hers).
 
 Every cell asserts the exact status; every 404 answered to a logged-in user (a record that
-exists but is not theirs) must leave exactly one audit event with outcome "denied" naming it.
+exists but is not theirs) must leave exactly one audit event with outcome "denied" naming it,
+and every 403 ``role_forbidden`` one naming the refused operation.
 Each role runs in a fresh database, on SQLite and on PostgreSQL.
 """
 
@@ -318,7 +319,13 @@ async def test_access_matrix(api: Api, clock: ManualClock, settings: Settings, r
         after = await denied_events(settings, user)
         for event in before:
             after.remove(event)
-        assert after == ([target.record] if expected == 404 else []), cell
+        if expected == 404:
+            assert after == [target.record], cell
+        elif code == "role_forbidden":
+            # Refused before any record was touched: the operation is what the log names.
+            assert after == [("Operation", operation, "None")], cell
+        else:
+            assert after == [], cell
 
 
 async def test_allowed_cells_reach_the_records(
