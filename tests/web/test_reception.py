@@ -72,6 +72,75 @@ def test_reception_takes_over_a_chat_and_the_patient_sees_the_answer(
         desk.close()
 
 
+def ask_for_a_person(session: Session, text: str) -> None:
+    """Write to the assistant from the widget, then ask for a person."""
+    page = session.page
+    page.locator("#mp-chat-widget .bubble").click()
+    expect(page.locator("#mp-chat-widget .panel")).to_have_attribute("data-connection", "online")
+    box = page.locator("#mp-chat-widget textarea")
+    box.fill(text)
+    box.press("Enter")
+    expect(page.locator("#mp-chat-widget .log .msg.bot").first).to_be_visible()
+    page.get_by_role("button", name="Porozmawiaj z konsultantem").click()
+    expect(page.locator("#mp-chat-widget .banner")).to_contain_text("Czekasz na konsultanta")
+
+
+def test_reception_holds_two_conversations_at_once(browser: Browser, hub: Hub) -> None:
+    jan = Session(browser, hub)
+    guest = Session(browser, hub)
+    desk = Session(browser, hub)
+    try:
+        jan.login("demo.patient", DEMO_PASSWORD)
+        ask_for_a_person(jan, "Pytanie o fakturę za wizytę")
+        guest.page.goto("/")
+        ask_for_a_person(guest, "Jak dojechać do przychodni?")
+
+        desk.login("demo.reception", DEMO_PASSWORD)
+        console = desk.page
+        for asked in ("Pytanie o fakturę", "Jak dojechać"):
+            item = console.locator("#queue li.card").filter(has_text=asked)
+            item.get_by_role("button", name="Przejmij").click()
+            expect(console.locator("#live-chat [role=log]")).to_contain_text(asked)
+        tabs = console.locator("#chat-tabs [role=tab]")
+        expect(tabs).to_have_count(2)
+        expect(tabs.filter(has_text="Jan Nowicki")).to_have_attribute("aria-selected", "false")
+        expect(tabs.filter(has_text="Gość")).to_have_attribute("aria-selected", "true")
+
+        # The guest's conversation is shown; Jan writes meanwhile: his tab says so.
+        jan_box = jan.page.locator("#mp-chat-widget textarea")
+        jan_box.fill("Czy jest ktoś?")
+        jan_box.press("Enter")
+        expect(tabs.filter(has_text="Jan Nowicki")).to_contain_text("nowe: 1")
+        expect(console.locator("#live-chat [role=log]")).not_to_contain_text("Czy jest ktoś?")
+        console.fill("#staff-text", "Autobusem 18, przystanek Szpital.")
+        console.get_by_role("button", name="Wyślij").click()
+        guest_log = guest.page.locator("#mp-chat-widget .log")
+        expect(guest_log.locator(".msg.staff").last).to_contain_text("Autobusem 18")
+        desk.shoot("reception-two-conversations")
+
+        tabs.filter(has_text="Jan Nowicki").click()
+        expect(console.locator("#live-chat [role=log]")).to_contain_text("Czy jest ktoś?")
+        expect(tabs.filter(has_text="Jan Nowicki")).not_to_contain_text("nowe")
+        console.fill("#staff-text", "Tak, fakturę wyślemy dziś.")
+        console.get_by_role("button", name="Wyślij").click()
+        jan_log = jan.page.locator("#mp-chat-widget .log")
+        expect(jan_log.locator(".msg.staff").last).to_contain_text("fakturę wyślemy")
+        expect(guest_log).not_to_contain_text("fakturę wyślemy")
+
+        console.reload()  # both conversations come back
+        expect(console.locator("#chat-tabs [role=tab]")).to_have_count(2)
+        console.get_by_role("button", name="Oddaj asystentowi").click()
+        expect(console.get_by_text("Rozmowa wróciła do asystenta.")).to_be_visible()
+        expect(console.locator("#chat-tabs [role=tab]")).to_have_count(1)
+        expect(console.locator("#live-chat [role=log]")).to_be_visible()
+        for session in (jan, guest, desk):
+            assert session.errors == []
+    finally:
+        jan.close()
+        guest.close()
+        desk.close()
+
+
 def test_reception_finds_a_patient_and_grants_full_access(browser: Browser, hub: Hub) -> None:
     suffix = secrets.token_hex(3)
     last_name = "Zielińska" + "".join(chr(ord("a") + int(c, 16) % 26) for c in suffix)

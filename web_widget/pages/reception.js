@@ -18,13 +18,27 @@ function line(sender, text, at) {
     h("span", { class: "at" }, time(at)), h("p", {}, text));
 }
 
+/**
+ * The conversations this console has taken, kept for a reload: [{conversation_id, patient_name}].
+ * (An older console kept one object; it is read as a list of one.)
+ */
+function keptConversations() {
+  try {
+    const kept = JSON.parse(sessionStorage.getItem(DESK_KEY) || "[]");
+    return (Array.isArray(kept) ? kept : [kept]).filter((item) => item && item.conversation_id);
+  } catch {
+    return [];
+  }
+}
+
 async function chatConsole() {
   const section = h("section", { class: "panel-box", id: "chats", "aria-labelledby": "chats-title" },
     h("h2", { id: "chats-title" }, t("reception.chats")));
   const connection = h("p", { class: "muted", role: "status" }, t("widget.offline"));
   const queue = h("ul", { class: "queue", id: "queue", "aria-label": t("reception.waiting") });
-  const chat = h("div", { class: "live", id: "live-chat" });
-  section.append(connection, h("h3", {}, t("reception.waiting")), queue, chat);
+  const tabs = h("div", { class: "chat-tabs", id: "chat-tabs", role: "tablist", "aria-label": t("reception.taken"), hidden: true });
+  const chat = h("div", { class: "live", id: "live-chat", role: "tabpanel" });
+  section.append(connection, h("h3", {}, t("reception.waiting")), queue, tabs, chat);
 
   let io;
   try {
@@ -36,20 +50,22 @@ async function chatConsole() {
   if (consoleSocket) consoleSocket.disconnect();
   const socket = io("/chat", { auth: { language: getLanguage() }, withCredentials: true });
   consoleSocket = socket;
-  let current = null; // conversation_id taken by us
-  let log = null;
+  // Every conversation this console has taken, by id: {item, tab, panel, log, input, unread}.
+  const taken = new Map();
+  let current = null; // the conversation shown now
   const emit = (event, data) =>
     new Promise((resolve) => socket.timeout(ACK_MS).emit(event, data, (error, ack) => resolve(error ? { ok: false, message: t("widget.failed") } : ack || {})));
+  const keep = () =>
+    sessionStorage.setItem(DESK_KEY, JSON.stringify([...taken.values()].map(({ item }) => ({ conversation_id: item.conversation_id, patient_name: item.patient_name }))));
 
   socket.on("connect", async () => {
     connection.textContent = t("widget.online");
-    // After a reload or a reconnect, take our conversation again (allowed for its taker).
-    const kept = JSON.parse(sessionStorage.getItem(DESK_KEY) || "null");
-    if (kept && !current) {
+    // After a reload or a reconnect, take our conversations again (allowed for their taker).
+    for (const [index, kept] of keptConversations().entries()) {
       const ack = await emit("take", { conversation_id: kept.conversation_id });
-      if (ack.ok) open(kept, ack.transcript || []);
-      else sessionStorage.removeItem(DESK_KEY);
+      if (ack.ok) open(kept, ack.transcript || [], index === 0);
     }
+    keep();
   });
   socket.on("disconnect", () => (connection.textContent = t("widget.offline")));
   socket.on("connect_error", () => (connection.textContent = t("widget.offline")));
@@ -62,10 +78,10 @@ async function chatConsole() {
           const ack = await emit("take", { conversation_id: item.conversation_id });
           if (!ack.ok) {
             take.disabled = false;
-            chat.replaceChildren(notice("error", ack.message || t("widget.failed")));
+            take.after(notice("error", ack.message || t("widget.failed")));
             return;
           }
-          open(item, ack.transcript || []);
+          open(item, ack.transcript || [], true);
         });
         return h("li", { class: "card", "data-conversation-id": item.conversation_id },
           h("strong", {}, item.patient_name || t("reception.anonymous")),
@@ -74,46 +90,99 @@ async function chatConsole() {
       }) : [h("li", { class: "empty" }, t("reception.none_waiting"))]),
     );
   });
-  socket.on("patient_message", (message) => {
-    if (!log || message.conversation_id !== current) return;
-    log.append(line("patient", message.text, message.at));
+  const logOf = (entry) => entry.panel.querySelector("[role=log]");
+  const append = (entry, child) => {
+    const log = logOf(entry);
+    log.append(child);
     log.scrollTop = log.scrollHeight;
+  };
+
+  socket.on("patient_message", (message) => {
+    const entry = taken.get(message.conversation_id);
+    if (!entry) return;
+    append(entry, line("patient", message.text, message.at));
+    if (message.conversation_id !== current) {
+      entry.unread += 1;
+      showTab(entry);
+    }
   });
 
-  function open(item, transcript) {
-    current = item.conversation_id;
-    sessionStorage.setItem(DESK_KEY, JSON.stringify({ conversation_id: item.conversation_id, patient_name: item.patient_name }));
-    log = h("div", { class: "transcript", role: "log", "aria-live": "polite", "aria-label": t("reception.transcript"), tabindex: "0" },
+  function showTab(entry) {
+    const selected = entry.item.conversation_id === current;
+    entry.tab.setAttribute("aria-selected", String(selected));
+    entry.tab.tabIndex = selected ? 0 : -1;
+    entry.tab.classList.toggle("unread", entry.unread > 0);
+    entry.badge.textContent = entry.unread ? t("reception.unread", { count: entry.unread }) : "";
+  }
+
+  function select(conversationId) {
+    const entry = taken.get(conversationId);
+    if (!entry) return;
+    current = conversationId;
+    entry.unread = 0;
+    chat.replaceChildren(entry.panel);
+    chat.setAttribute("aria-labelledby", entry.tab.id);
+    taken.forEach(showTab);
+    logOf(entry).scrollTop = logOf(entry).scrollHeight;
+    entry.input.focus();
+  }
+
+  /** Show a conversation we took (again: its transcript replaces what we had). */
+  function open(item, transcript, show) {
+    const id = item.conversation_id;
+    const name = item.patient_name || t("reception.anonymous");
+    const known = taken.get(id);
+    const log = h("div", { class: "transcript", role: "log", "aria-live": "polite", "aria-label": t("reception.transcript"), tabindex: "0" },
       transcript.map((entry) => line(entry.sender, entry.text, entry.at)));
+    if (known) {
+      logOf(known).replaceWith(log);
+      if (show) select(id);
+      return;
+    }
     const input = h("textarea", { id: "staff-text", name: "text", rows: "2", maxlength: "1000" });
     const form = h("form", { class: "form staff-form" }, field("reception.answer", input), h("button", { type: "submit" }, t("widget.send")));
     const status = h("div", { "aria-live": "polite" });
+    const badge = h("span", { class: "badge" });
+    const tab = h("button", { type: "button", role: "tab", id: "chat-tab-" + id, class: "chat-tab", "data-conversation-id": id }, name, " ", badge);
+    const entry = { item, tab, badge, input, unread: 0, panel: null };
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const text = input.value.trim();
       if (!text) return;
       input.value = "";
-      const ack = await emit("staff_message", { conversation_id: current, text, client_msg_id: randomId() });
-      if (ack.ok) log.append(line("staff", text, new Date().toISOString()));
-      else status.replaceChildren(notice("error", ack.message || t("widget.failed")));
-      log.scrollTop = log.scrollHeight;
+      const ack = await emit("staff_message", { conversation_id: id, text, client_msg_id: randomId() });
+      if (ack.ok) append(entry, line("staff", text, new Date().toISOString()));
+      else {
+        input.value = text; // kept, to send again
+        status.replaceChildren(notice("error", ack.message || t("widget.failed")));
+      }
     });
     const back = h("button", { type: "button", class: "secondary" }, t("reception.hand_back"));
     back.addEventListener("click", async () => {
-      const ack = await emit("hand_back", { conversation_id: current });
-      if (ack.ok) {
-        sessionStorage.removeItem(DESK_KEY);
+      const ack = await emit("hand_back", { conversation_id: id });
+      if (!ack.ok) return status.replaceChildren(notice("error", ack.message || t("widget.failed")));
+      taken.delete(id);
+      tab.remove();
+      keep();
+      tabs.hidden = taken.size === 0;
+      const next = [...taken.keys()][0];
+      if (next) select(next);
+      else {
         current = null;
-        log = null;
-        chat.replaceChildren(notice("success", t("reception.handed_back")));
-      } else status.replaceChildren(notice("error", ack.message || t("widget.failed")));
+        chat.replaceChildren();
+      }
+      chat.prepend(notice("success", t("reception.handed_back")));
     });
-    chat.replaceChildren(
-      h("h3", {}, t("reception.chat_with", { name: item.patient_name || t("reception.anonymous") })),
-      log, form, h("div", { class: "actions" }, back), status,
-    );
-    log.scrollTop = log.scrollHeight;
-    input.focus();
+    entry.panel = h("div", { class: "conversation", "data-conversation-id": id },
+      h("h3", {}, t("reception.chat_with", { name })),
+      log, form, h("div", { class: "actions" }, back), status);
+    tab.addEventListener("click", () => select(id));
+    tabs.append(tab);
+    tabs.hidden = false;
+    taken.set(id, entry);
+    keep();
+    if (show || !current) select(id);
+    else showTab(entry);
   }
   return section;
 }
