@@ -223,6 +223,7 @@ export function randomId() {
 
 const NAV = [
   ["visits.html", "nav.visits"],
+  ["children.html", "nav.children"],
   ["documents.html", "nav.documents"],
   ["results.html", "nav.results"],
   ["referrals.html", "nav.referrals"],

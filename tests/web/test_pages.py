@@ -5,11 +5,14 @@ pages' own actions (order a prescription renewal, ask a doctor) as demo.patient.
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
+
+from portal.pesel import make_pesel
 
 from .conftest import DEMO_PASSWORD, PHONE, Session
 
@@ -18,7 +21,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 WEB = Path(__file__).resolve().parents[2] / "web_widget"
 ANONYMOUS = ["index", "login", "register", "reset-password", "terms", "demo"]
 PATIENT = [
-    "index", "visits", "documents", "results", "referrals", "instructions",
+    "index", "visits", "children", "documents", "results", "referrals", "instructions",
     "prescriptions", "questions", "consultation", "terms",
 ]  # fmt: skip
 
@@ -111,4 +114,35 @@ def test_patient_books_for_a_child_through_the_search_form(visitor: Session) -> 
     slot.get_by_role("button", name="Umów").click()
     expect(page.locator("main .page-status")).to_contain_text("Umówiono wizytę: ")
     expect(page.locator("#upcoming .card").filter(has_text="Zofia").first).to_be_visible()
+    assert visitor.errors == []
+
+
+def test_patient_adds_a_child_and_books_for_them(visitor: Session) -> None:
+    page = visitor.page
+    visitor.login("demo.patient", DEMO_PASSWORD)
+    page.goto("/children.html")
+    expect(page.locator("main .card").filter(has_text="Zofia")).to_be_visible()
+
+    born = date.today().replace(year=date.today().year - 4, day=1)
+    page.fill("#child-first_name", "Antoni")
+    page.fill("#child-last_name", "Nowicki")
+    page.fill("#child-birth_date", born.strftime("%d-%m-%Y"))
+    page.select_option("#child-sex", "male")
+    # A PESEL of a girl born that day: the server says which field is wrong, and why.
+    page.fill("#child-pesel", make_pesel(born, "female", secrets.randbelow(500)))
+    page.click("#child-form button[type=submit]")
+    expect(page.locator("#child-pesel")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#child-form .field-error")).to_have_count(1)
+    visitor.shoot("children-pesel-error")
+
+    page.fill("#child-pesel", make_pesel(born, "male", secrets.randbelow(500)))
+    page.click("#child-form button[type=submit]")
+    expect(page.locator("main .page-status")).to_contain_text("Dodano: Antoni Nowicki")
+    card = page.locator("main .card").filter(has_text="Antoni Nowicki")
+    expect(card).to_contain_text(born.strftime("%d-%m-%Y"))
+    visitor.shoot("children-added")
+
+    card.get_by_role("link", name="Umów wizytę dla dziecka").click()
+    page.wait_for_url("**/visits.html?for=*")
+    expect(page.locator("#book-patient option:checked")).to_have_text("Antoni Nowicki")
     assert visitor.errors == []

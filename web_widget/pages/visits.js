@@ -112,6 +112,12 @@ async function bookingForm(me, reload) {
   ]);
   const cities = [...new Set(clinics.items.map((c) => c.city))].sort((a, b) => a.localeCompare(b, "pl"));
   const option = (value, text) => h("option", { value }, text);
+  const forWhom = h("select", { name: "patient_id", id: "book-patient" },
+    option("", t("book.myself", { name: me.display_name })),
+    dependents.items.map((child) => option(child.id, child.first_name + " " + child.last_name)));
+  // children.html links here with ?for=<child's id>: that child is chosen already.
+  const chosen = new URLSearchParams(location.search).get("for");
+  if (chosen && dependents.items.some((child) => child.id === chosen)) forWhom.value = chosen;
   const today = new Date();
   const later = new Date(Date.now() + 14 * 864e5);
   const form = h(
@@ -121,9 +127,7 @@ async function bookingForm(me, reload) {
     h(
       "div",
       { class: "grid" },
-      field("book.for", h("select", { name: "patient_id", id: "book-patient" },
-        option("", t("book.myself", { name: me.display_name })),
-        dependents.items.map((child) => option(child.id, child.first_name + " " + child.last_name)))),
+      field("book.for", forWhom),
       field("book.service_type", h("select", { name: "service_type", id: "book-service-type" },
         option("", t("common.any")), SERVICE_TYPES.map((type) => option(type, label("service_type", type))))),
       field("book.specialty", h("select", { name: "specialty", id: "book-specialty" },

@@ -1,0 +1,79 @@
+// The patient's children: those already added, booking for one of them, and adding a child
+// under 18 (addDependent; the server checks the PESEL against the birth date and sex).
+import { page, h, t, api, cards, facts, label, field, notice, showFormErrors, clearFormErrors } from "../app.js";
+
+function addForm(onAdded) {
+  const input = (name, attrs = {}) => h("input", { name, id: "child-" + name, required: true, ...attrs });
+  const sex = h(
+    "select",
+    { name: "sex", id: "child-sex", required: true },
+    h("option", { value: "" }, t("register.sex_choose")),
+    h("option", { value: "female" }, t("sex.female")),
+    h("option", { value: "male" }, t("sex.male")),
+  );
+  const form = h(
+    "form",
+    { class: "form", id: "child-form", novalidate: true },
+    h("div", { class: "form-alert" }),
+    h(
+      "fieldset",
+      {},
+      h("legend", {}, t("children.add")),
+      field("field.first_name", input("first_name", { autocomplete: "off", maxlength: "200" })),
+      field("field.last_name", input("last_name", { autocomplete: "off", maxlength: "200" })),
+      field("field.birth_date", input("birth_date", { placeholder: "DD-MM-YYYY", inputmode: "numeric", pattern: "\\d{2}-\\d{2}-\\d{4}", autocomplete: "off" }), "hint.birth_date"),
+      field("field.sex", sex),
+      field("field.pesel", input("pesel", { inputmode: "numeric", maxlength: "11", autocomplete: "off" }), "hint.pesel"),
+    ),
+    h("button", { type: "submit" }, t("children.submit")),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearFormErrors(form);
+    const body = Object.fromEntries([...new FormData(form).entries()].map(([key, value]) => [key, String(value).trim()]));
+    const button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    try {
+      const child = await api("/me/dependents", { method: "POST", body });
+      form.reset();
+      await onAdded(child);
+    } catch (error) {
+      showFormErrors(form, error);
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return form;
+}
+
+page({
+  title: "children.title",
+  auth: "patient",
+  render: async (main, { rerender }) => {
+    const found = await api("/me/dependents");
+    const status = h("div", { class: "page-status", "aria-live": "polite" });
+    const list = cards(found.items, (child) => [
+      h("h3", {}, child.first_name + " " + child.last_name),
+      facts([
+        ["field.birth_date", child.birth_date],
+        ["field.sex", label("sex", child.sex)],
+        ["field.pesel", child.pesel],
+      ]),
+      h("div", { class: "actions" }, h("a", { class: "button", href: "/visits.html?for=" + encodeURIComponent(child.id) }, t("children.book"))),
+    ], "children.none");
+    main.append(
+      h("p", {}, t("children.lead")),
+      status,
+      list,
+      addForm(async (child) => {
+        sessionStorage.setItem("mp_flash", t("children.added", { name: child.first_name + " " + child.last_name }));
+        await rerender();
+      }),
+    );
+    const flash = sessionStorage.getItem("mp_flash");
+    if (flash) {
+      sessionStorage.removeItem("mp_flash");
+      status.replaceChildren(notice("success", flash));
+    }
+  },
+});
