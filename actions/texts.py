@@ -414,10 +414,9 @@ PROBLEMS: Texts = {
         "en": "This booking clashes with an earlier attempt. Check /visits.html and try again.",
     },
     "patient_not_found": {
-        "pl": "Nie znalazłem tego pacjenta wśród Twoich podopiecznych. Dziecko dopisze do konta "
-        "recepcja.",
-        "en": "I could not find that patient among your dependents. Reception can add a child "
-        "to your account.",
+        "pl": "Nie znalazłem tego pacjenta wśród Twoich podopiecznych. Dziecko dodasz na "
+        "/children.html.",
+        "en": "I could not find that patient among your dependents. Add a child at /children.html.",
     },
     "prescription_not_found": {
         "pl": "Nie znalazłem tej recepty. Twoje recepty: /prescriptions.html.",
