@@ -214,6 +214,30 @@ export function field(labelKey, input, hintKey) {
   );
 }
 
+/**
+ * The person fields of registration and of adding a child: first and last name, birth date
+ * (DD-MM-YYYY), sex and PESEL, with ids `prefix + name`. `own`: the user's own data, which the
+ * browser may fill in (autocomplete); a child's it may not.
+ */
+export function personFields(prefix, own) {
+  const auto = (value) => (own ? value : "off");
+  const input = (name, attrs = {}) => h("input", { name, id: prefix + name, required: true, ...attrs });
+  const sex = h(
+    "select",
+    { name: "sex", id: prefix + "sex", required: true },
+    h("option", { value: "" }, t("register.sex_choose")),
+    h("option", { value: "female" }, t("sex.female")),
+    h("option", { value: "male" }, t("sex.male")),
+  );
+  return [
+    field("field.first_name", input("first_name", { autocomplete: auto("given-name"), maxlength: "200" })),
+    field("field.last_name", input("last_name", { autocomplete: auto("family-name"), maxlength: "200" })),
+    field("field.birth_date", input("birth_date", { placeholder: "DD-MM-YYYY", inputmode: "numeric", pattern: "\\d{2}-\\d{2}-\\d{4}", autocomplete: auto("bday") }), "hint.birth_date"),
+    field("field.sex", sex),
+    field("field.pesel", input("pesel", { inputmode: "numeric", maxlength: "11", autocomplete: "off" }), "hint.pesel"),
+  ];
+}
+
 /** A random id for idempotency keys and chat messages (also outside secure contexts). */
 export function randomId() {
   if (crypto.randomUUID) return crypto.randomUUID();

@@ -1,16 +1,8 @@
 // The patient's children: those already added, booking for one of them, and adding a child
 // under 18 (addDependent; the server checks the PESEL against the birth date and sex).
-import { page, h, t, api, cards, facts, label, field, notice, showFormErrors, clearFormErrors } from "../app.js";
+import { page, h, t, api, cards, facts, label, notice, personFields, showFormErrors, clearFormErrors } from "../app.js";
 
 function addForm(onAdded) {
-  const input = (name, attrs = {}) => h("input", { name, id: "child-" + name, required: true, ...attrs });
-  const sex = h(
-    "select",
-    { name: "sex", id: "child-sex", required: true },
-    h("option", { value: "" }, t("register.sex_choose")),
-    h("option", { value: "female" }, t("sex.female")),
-    h("option", { value: "male" }, t("sex.male")),
-  );
   const form = h(
     "form",
     { class: "form", id: "child-form", novalidate: true },
@@ -19,11 +11,7 @@ function addForm(onAdded) {
       "fieldset",
       {},
       h("legend", {}, t("children.add")),
-      field("field.first_name", input("first_name", { autocomplete: "off", maxlength: "200" })),
-      field("field.last_name", input("last_name", { autocomplete: "off", maxlength: "200" })),
-      field("field.birth_date", input("birth_date", { placeholder: "DD-MM-YYYY", inputmode: "numeric", pattern: "\\d{2}-\\d{2}-\\d{4}", autocomplete: "off" }), "hint.birth_date"),
-      field("field.sex", sex),
-      field("field.pesel", input("pesel", { inputmode: "numeric", maxlength: "11", autocomplete: "off" }), "hint.pesel"),
+      personFields("child-", false),
     ),
     h("button", { type: "submit" }, t("children.submit")),
   );

@@ -1,17 +1,10 @@
 // Registration: the full form; the server's per-field errors are shown next to each field.
-import { page, h, t, api, field, showFormErrors, clearFormErrors, storeCsrfToken, notice, refreshHeader } from "../app.js";
+import { page, h, t, api, field, personFields, showFormErrors, clearFormErrors, storeCsrfToken, notice, refreshHeader } from "../app.js";
 
 page({
   title: "register.title",
   render: async (main) => {
     const input = (name, attrs = {}) => h("input", { name, id: "reg-" + name, required: true, ...attrs });
-    const sex = h(
-      "select",
-      { name: "sex", id: "reg-sex", required: true },
-      h("option", { value: "" }, t("register.sex_choose")),
-      h("option", { value: "female" }, t("sex.female")),
-      h("option", { value: "male" }, t("sex.male")),
-    );
     const form = h(
       "form",
       { class: "form", novalidate: true },
@@ -20,11 +13,7 @@ page({
         "fieldset",
         {},
         h("legend", {}, t("register.personal")),
-        field("field.first_name", input("first_name", { autocomplete: "given-name", maxlength: "200" })),
-        field("field.last_name", input("last_name", { autocomplete: "family-name", maxlength: "200" })),
-        field("field.birth_date", input("birth_date", { placeholder: "DD-MM-YYYY", inputmode: "numeric", pattern: "\\d{2}-\\d{2}-\\d{4}", autocomplete: "bday" }), "hint.birth_date"),
-        field("field.sex", sex),
-        field("field.pesel", input("pesel", { inputmode: "numeric", maxlength: "11", autocomplete: "off" }), "hint.pesel"),
+        personFields("reg-", true),
       ),
       h(
         "fieldset",
