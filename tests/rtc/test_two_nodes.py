@@ -6,19 +6,24 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from tests.conftest import Api, Nodes
+import pytest
+
+from tests.conftest import Api, Nodes, User
 from tests.rtc.conftest import ConsultClient, hub_url
+
+People = tuple[str, User, User]
+
+
+@pytest.fixture
+async def people(book: Callable[..., Awaitable[str]], api: Api) -> People:
+    """A consultation open now, and its patient's and physician's logins."""
+    return await book(), await api.login("demo.patient"), await api.login("demo.physician")
 
 
 async def test_a_consultation_across_two_nodes(
-    nodes: Nodes,
-    consult: Callable[[], ConsultClient],
-    book: Callable[..., Awaitable[str]],
-    api: Api,
+    nodes: Nodes, consult: Callable[[], ConsultClient], people: People
 ) -> None:
-    appointment_id = await book()
-    patient_user = await api.login("demo.patient")
-    physician_user = await api.login("demo.physician")
+    appointment_id, patient_user, physician_user = people
     physician = consult()
     await physician.connect(hub_url(nodes.clients[1]), cookie=physician_user.cookie)
     await physician.next("queue")
@@ -50,14 +55,9 @@ async def test_a_consultation_across_two_nodes(
 
 
 async def test_presence_counts_every_node_and_ends_with_the_last_tab(
-    nodes: Nodes,
-    consult: Callable[[], ConsultClient],
-    book: Callable[..., Awaitable[str]],
-    api: Api,
+    nodes: Nodes, consult: Callable[[], ConsultClient], people: People
 ) -> None:
-    appointment_id = await book()
-    patient_user = await api.login("demo.patient")
-    physician_user = await api.login("demo.physician")
+    appointment_id, patient_user, physician_user = people
     tabs = [consult(), consult()]
     for node, tab in enumerate(tabs):
         await tab.connect(hub_url(nodes.clients[node]), cookie=patient_user.cookie)
