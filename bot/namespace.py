@@ -141,6 +141,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 translate(error.code, language), {"code": "session_invalid"}
             ) from None
         if principal.role is Role.PHYSICIAN:
+            await self.portal.record_role_refusal(principal, self.namespace, "connect")
             raise socketio.exceptions.ConnectionRefusedError(
                 translate("role_forbidden", language), {"code": "role_forbidden"}
             )

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
+from portal.access import Principal
 from portal.accounts import Accounts
-from portal.audit import AuditLog
+from portal.audit import DENIED, AuditLog
 from portal.auth import Auth
 from portal.booking import Booking
 from portal.catalogue import Catalogue
@@ -18,6 +22,8 @@ from portal.eprescription import LocalPrescriptionIssuer, PrescriptionIssuer
 from portal.mail import Mailer
 from portal.passwords import Passwords
 from portal.records import Records
+
+log = logging.getLogger(__name__)
 
 
 class Portal:
@@ -48,3 +54,30 @@ class Portal:
         self.desk = Desk(db, config, self.clock, self.audit)
         self.conversations = Conversations(db, self.clock, self.audit)
         self.consultations = Consultations(db, self.clock, self.audit, self.documents)
+
+    async def record_role_refusal(
+        self,
+        principal: Principal,
+        operation: str | None,
+        action: str,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """Audit what ``principal``'s role may not do, refused before any record was touched:
+        an HTTP operation (403 ``role_forbidden``, ``operation`` its operationId) or a Socket.IO
+        namespace (``operation`` ``/chat`` or ``/consult``, ``action`` ``connect``).
+
+        The refusal stands whether or not the row could be written; a lost row is logged.
+        """
+        try:
+            async with self.db.write() as session:
+                self.audit.record(
+                    session,
+                    principal,
+                    object_type="Operation",
+                    object_id=operation,
+                    action=action,
+                    outcome=DENIED,
+                    detail=detail,
+                )
+        except Exception:
+            log.exception("role refusal of %s (%s) not audited", principal.account_id, operation)

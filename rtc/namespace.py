@@ -124,6 +124,8 @@ class ConsultNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             if appointment_id is not None:
                 await self.portal.consultations.authorize(principal, _uuid(appointment_id))
         except PortalError as error:
+            if error.code == "role_forbidden":
+                await self.portal.record_role_refusal(principal, self.namespace, "connect")
             raise socketio.exceptions.ConnectionRefusedError(
                 translate(error.code, language, **error.params), {"code": error.code}
             ) from None

@@ -25,6 +25,7 @@ import pytest
 import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient
 from redis.exceptions import RedisError
+from sqlalchemy import select
 
 from bot.setup import ChatConfig
 from hub.app import create_app
@@ -33,6 +34,7 @@ from portal.clock import ManualClock
 from portal.config import Secret
 from portal.db import Database
 from portal.migrate import upgrade
+from portal.models import AuditEvent
 from portal.pesel import make_pesel
 from portal.seed import seed_demo
 from portal.services import Portal
@@ -195,6 +197,21 @@ class User:
     @property
     def patient_id(self) -> str:
         return str(self.account["patient"]["id"])
+
+
+async def role_refusals(db: Database, account_id: str) -> list[tuple[str | None, str]]:
+    """What the audit log says this account's role was refused: (operation, action) pairs."""
+    async with db.read() as session:
+        events = await session.scalars(
+            select(AuditEvent)
+            .where(
+                AuditEvent.actor_account_id == uuid.UUID(account_id),
+                AuditEvent.object_type == "Operation",
+                AuditEvent.outcome == "denied",
+            )
+            .order_by(AuditEvent.at)
+        )
+        return [(event.object_id, event.action) for event in events]
 
 
 def registration_form(**overrides: Any) -> dict[str, Any]:

@@ -23,7 +23,6 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from portal.access import Principal
-from portal.audit import DENIED
 from portal.errors import AccessDenied, AuthenticationRequired, NotFound, PortalError
 from portal.i18n import negotiate
 from portal.models import Role
@@ -290,21 +289,12 @@ async def _audit_role_refusal(request: web.Request) -> None:
     principal = request.get(PRINCIPAL_KEY)
     if principal is None:
         return
-    portal = request.app[PORTAL_KEY]
-    try:
-        async with portal.db.write() as session:
-            portal.audit.record(
-                session,
-                principal,
-                object_type="Operation",
-                object_id=request.match_info.route.name,  # the operationId
-                action=request.method.lower(),
-                outcome=DENIED,
-                detail={"path": request.path},
-            )
-    except Exception:
-        # The refusal stands either way; the lost audit row is logged, never silent.
-        log.exception("role refusal of %s on %s not audited", principal.account_id, request.path)
+    await request.app[PORTAL_KEY].record_role_refusal(
+        principal,
+        request.match_info.route.name,  # the operationId
+        request.method.lower(),
+        {"path": request.path},
+    )
 
 
 @web.middleware

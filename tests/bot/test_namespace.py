@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient
 from portal.models import Sender
 from portal.services import Portal
 from tests.bot.conftest import ChatClient, FakeRasa, hub_url
-from tests.conftest import Api
+from tests.conftest import Api, role_refusals
 
 
 async def test_visitor_gets_a_conversation_and_answers(
@@ -124,14 +124,15 @@ async def test_forged_session_cookie_is_refused(
     assert forger.refusal["message"] == "Zaloguj się, aby kontynuować."
 
 
-async def test_physician_is_refused(
-    client: TestClient[Any, Any], chat: Callable[[], ChatClient], api: Api
+async def test_physician_is_refused_and_it_is_audited(
+    client: TestClient[Any, Any], chat: Callable[[], ChatClient], api: Api, portal: Portal
 ) -> None:
     physician = await api.login("demo.physician")
     socket = chat()
     with pytest.raises(socketio.exceptions.ConnectionError):
         await socket.connect(hub_url(client), cookie=physician.cookie)
     assert socket.refusal["data"] == {"code": "role_forbidden"}
+    assert await role_refusals(portal.db, physician.account["id"]) == [("/chat", "connect")]
 
 
 async def test_size_and_rate_limits(

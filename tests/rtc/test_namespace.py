@@ -29,7 +29,7 @@ from portal.models import (
     ServiceType,
 )
 from portal.services import Portal
-from tests.conftest import DEMO_PASSWORD, Api, User
+from tests.conftest import DEMO_PASSWORD, Api, User, role_refusals
 from tests.rtc.conftest import ConsultClient, hub_url
 
 Book = Callable[..., Awaitable[str]]
@@ -81,13 +81,14 @@ async def test_a_stranger_without_a_session_is_refused(
 
 
 async def test_reception_and_basic_patients_are_refused(
-    client: TestClient[Any, Any], api: Api, consult: Make
+    client: TestClient[Any, Any], api: Api, consult: Make, portal: Portal
 ) -> None:
     reception = await api.login("demo.reception")
     desk = consult()
     with pytest.raises(socketio.exceptions.ConnectionError):
         await desk.connect(hub_url(client), cookie=reception.cookie)
     assert desk.refusal["data"]["code"] == "role_forbidden"
+    assert await role_refusals(portal.db, reception.account["id"]) == [("/consult", "connect")]
 
     basic = await api.register()
     newcomer = consult()

@@ -9,7 +9,6 @@ status and problem code, then that a refused change changed nothing.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +19,8 @@ from sqlalchemy import select
 from hub.settings import Settings
 from portal.db import Database
 from portal.demo_data import PHYSICIANS
-from portal.models import AccessLevel, Account, AuditEvent, Practitioner, Role
-from tests.conftest import DEMO_PASSWORD, Api, User
+from portal.models import AccessLevel, Account, Practitioner, Role
+from tests.conftest import DEMO_PASSWORD, Api, User, role_refusals
 
 OPERATIONS = (
     "getAppointment",
@@ -193,24 +192,16 @@ async def test_access_matrix(
     else:
         assert response.content_type == "application/json"
     if user is not None:
-        refusals = await role_refusals(settings, user.account["id"])
+        refusals = await role_refusals_of(settings, user.account["id"])
         assert refusals == ([operation] if expected == ROLE else [])
     await check_effect(api, operation, family, role, allowed=code is None, body=body)
 
 
-async def role_refusals(settings: Settings, account_id: str) -> list[str | None]:
+async def role_refusals_of(settings: Settings, account_id: str) -> list[str | None]:
     """The operations refused to this account's role, as the audit log recorded them."""
     db = Database(settings.database_url)
     try:
-        async with db.read() as session:
-            events = await session.scalars(
-                select(AuditEvent).where(
-                    AuditEvent.actor_account_id == uuid.UUID(account_id),
-                    AuditEvent.object_type == "Operation",
-                    AuditEvent.outcome == "denied",
-                )
-            )
-            return [event.object_id for event in events]
+        return [operation for operation, _ in await role_refusals(db, account_id)]
     finally:
         await db.close()
 
