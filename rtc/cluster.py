@@ -87,12 +87,13 @@ class Relays(Protocol):
 class RelayCluster:
     """This node's part of the relay across nodes: ``start()`` first, ``close()`` at the end."""
 
-    def __init__(self, media: MediaPeers, redis_url: str, *, lease: float = LEASE) -> None:
+    def __init__(self, media: MediaPeers, redis: aioredis.Redis, *, lease: float = LEASE) -> None:
         self.media = media
         self.node = uuid.uuid4().hex
         """This node's id (its channel is ``rtc:node:<id>``)."""
         self.lease = lease
-        self._redis = aioredis.Redis.from_url(redis_url)
+        self._redis = redis
+        """The node's shared client (``decode_responses``: values come back as text)."""
         self._pubsub = self._redis.pubsub()
         self._renew = self._redis.register_script(_RENEW)
         self._release = self._redis.register_script(_RELEASE)
@@ -121,7 +122,6 @@ class RelayCluster:
         for room in list(self._owned):
             await self._give_up(room)
         await self._pubsub.aclose()  # type: ignore[no-untyped-call]
-        await self._redis.aclose()
 
     # -- what /consult calls -----------------------------------------------------------------
 
@@ -169,7 +169,7 @@ class RelayCluster:
             raise MediaFailed(f"the relay directory is unreachable: {error}") from error
         if owner is None:
             return None
-        node = owner.decode() if isinstance(owner, bytes) else str(owner)
+        node = str(owner)
         if node == self.node:
             self._owned.add(room)
         return node

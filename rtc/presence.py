@@ -55,15 +55,21 @@ class Presence:
 
 
 class SharedPresence(Presence):
-    """Presence on every node that shares ``redis_url``; this node is ``node``."""
+    """Presence on every node that shares ``redis`` (a client with ``decode_responses``);
+    this node is ``node``."""
 
     def __init__(
-        self, local: Callable[[str], bool], redis_url: str, node: str, *, lease: float = LEASE
+        self,
+        local: Callable[[str], bool],
+        redis: aioredis.Redis,
+        node: str,
+        *,
+        lease: float = LEASE,
     ) -> None:
         super().__init__(local)
         self.node = node
         self.lease = lease
-        self._redis = aioredis.Redis.from_url(redis_url)
+        self._redis = redis
         self._rooms: set[str] = set()
         self._tasks = Tasks()
 
@@ -76,7 +82,6 @@ class SharedPresence(Presence):
         await self._tasks.cancel_all()
         for room in list(self._rooms):
             await self._withdraw(room)
-        await self._redis.aclose()
 
     async def sync(self, room: str) -> None:
         """Add or renew this node's entry for ``room``, or withdraw it when nobody is left."""
@@ -95,7 +100,7 @@ class SharedPresence(Presence):
         except RedisError as error:
             logger.warning("presence in %s from this node only: %s", room, error)
             return False
-        return any(_text(node) != self.node for node in nodes if isinstance(node, bytes | str))
+        return any(node != self.node for node in nodes)
 
     async def _announce(self, room: str) -> None:
         key = _PREFIX + room
@@ -120,7 +125,3 @@ class SharedPresence(Presence):
             await asyncio.sleep(self.lease / 3)
             for room in list(self._rooms):
                 await self.sync(room)
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from functools import partial
 
+import redis.asyncio as aioredis
 import socketio  # type: ignore[import-untyped]
 from aiohttp import web
 
@@ -18,6 +19,7 @@ from rtc.presence import Presence, SharedPresence
 
 CONSULT_KEY = web.AppKey("consult", ConsultNamespace)
 CLUSTER_KEY = web.AppKey("relay_cluster", RelayCluster)
+REDIS_KEY = web.AppKey("consult_redis", aioredis.Redis)
 
 
 def setup_consult(
@@ -38,8 +40,11 @@ def setup_consult(
     cluster: RelayCluster | None = None
     presence: Presence | None = None
     if redis_url:
-        cluster = RelayCluster(media, redis_url)
-        presence = SharedPresence(partial(_here, server), redis_url, cluster.node)
+        # One client for the relay cluster and presence, closed after both.
+        redis = aioredis.Redis.from_url(redis_url, decode_responses=True)
+        app[REDIS_KEY] = redis
+        cluster = RelayCluster(media, redis)
+        presence = SharedPresence(partial(_here, server), redis, cluster.node)
     namespace = ConsultNamespace(
         portal,
         media,
@@ -70,6 +75,9 @@ async def _consult_ctx(app: web.Application) -> AsyncIterator[None]:
     if cluster is not None:
         await cluster.close()
     await namespace.presence.close()
+    redis = app.get(REDIS_KEY)
+    if redis is not None:
+        await redis.aclose()
 
 
 def _here(server: socketio.AsyncServer, room: str) -> bool:
