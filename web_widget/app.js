@@ -238,6 +238,21 @@ export function personFields(prefix, own) {
   ];
 }
 
+const FLASH_KEY = "mp_flash";
+
+/** Keep a success message for the page's next render (a page re-renders after a change). */
+export function flash(text) {
+  sessionStorage.setItem(FLASH_KEY, text);
+}
+
+/** Show the kept success message, if any, in `status`, once. */
+export function showFlash(status) {
+  const text = sessionStorage.getItem(FLASH_KEY);
+  if (!text) return;
+  sessionStorage.removeItem(FLASH_KEY);
+  status.replaceChildren(notice("success", text));
+}
+
 /** A random id for idempotency keys and chat messages (also outside secure contexts). */
 export function randomId() {
   if (crypto.randomUUID) return crypto.randomUUID();

@@ -1,6 +1,6 @@
 // The patient's children: those already added, booking for one of them, and adding a child
 // under 18 (addDependent; the server checks the PESEL against the birth date and sex).
-import { page, h, t, api, cards, facts, label, notice, personFields, showFormErrors, clearFormErrors } from "../app.js";
+import { page, h, t, api, cards, facts, label, personFields, showFormErrors, clearFormErrors, flash, showFlash } from "../app.js";
 
 function addForm(onAdded) {
   const form = h(
@@ -54,14 +54,10 @@ page({
       status,
       list,
       addForm(async (child) => {
-        sessionStorage.setItem("mp_flash", t("children.added", { name: child.first_name + " " + child.last_name }));
+        flash(t("children.added", { name: child.first_name + " " + child.last_name }));
         await rerender();
       }),
     );
-    const flash = sessionStorage.getItem("mp_flash");
-    if (flash) {
-      sessionStorage.removeItem("mp_flash");
-      status.replaceChildren(notice("success", flash));
-    }
+    showFlash(status);
   },
 });

@@ -1,5 +1,5 @@
 // E-prescriptions, and ordering a renewal from the history.
-import { page, h, t, api, cards, notice, describe, formatDate, formatDateTime, facts, label } from "../app.js";
+import { page, h, t, api, cards, notice, describe, formatDate, formatDateTime, facts, label, flash, showFlash } from "../app.js";
 
 page({
   title: "rx.title",
@@ -16,7 +16,7 @@ page({
           order.disabled = true;
           try {
             await api("/prescriptions/orders", { method: "POST", body: { prescription_id: rx.id } });
-            sessionStorage.setItem("mp_flash", t("rx.ordered", { name: rx.medication_name }));
+            flash(t("rx.ordered", { name: rx.medication_name }));
             await rerender();
           } catch (error) {
             order.disabled = false;
@@ -49,10 +49,6 @@ page({
         ]),
       ], "rx.no_orders"),
     );
-    const flash = sessionStorage.getItem("mp_flash");
-    if (flash) {
-      sessionStorage.removeItem("mp_flash");
-      status.replaceChildren(notice("success", flash));
-    }
+    showFlash(status);
   },
 });

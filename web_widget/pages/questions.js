@@ -1,5 +1,5 @@
 // "Ask your doctor" after an attended visit, and the answers.
-import { page, h, t, api, cards, notice, formatDateTime, field, showFormErrors, clearFormErrors, label } from "../app.js";
+import { page, h, t, api, cards, notice, formatDateTime, field, showFormErrors, clearFormErrors, label, flash, showFlash } from "../app.js";
 
 page({
   title: "questions.title",
@@ -30,7 +30,7 @@ page({
             method: "POST",
             body: { appointment_id: form.elements.appointment_id.value, text: form.elements.text.value.trim() },
           });
-          sessionStorage.setItem("mp_flash", t("questions.sent"));
+          flash(t("questions.sent"));
           await rerender();
         } catch (error) {
           showFormErrors(form, error);
@@ -51,10 +51,6 @@ page({
           : null,
       ], "questions.none"),
     );
-    const flash = sessionStorage.getItem("mp_flash");
-    if (flash) {
-      sessionStorage.removeItem("mp_flash");
-      status.replaceChildren(notice("success", flash));
-    }
+    showFlash(status);
   },
 });
