@@ -50,7 +50,7 @@ async function chatConsole() {
   if (consoleSocket) consoleSocket.disconnect();
   const socket = io("/chat", { auth: { language: getLanguage() }, withCredentials: true });
   consoleSocket = socket;
-  // Every conversation this console has taken, by id: {item, tab, panel, log, input, unread}.
+  // Every conversation this console has taken, by id: {item, tab, badge, panel, input, unread}.
   const taken = new Map();
   let current = null; // the conversation shown now
   const emit = (event, data) =>
