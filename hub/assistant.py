@@ -168,8 +168,9 @@ def process_specs(settings: Settings, project: AssistantProject, model: Path) ->
                 str(project.rasa),
                 "run",
                 "--enable-api",
-                "--auth-token",
-                token,
+                # One argument: a token_urlsafe token may start with "-", which argparse would
+                # take for an option (Rasa then exits with "expected one argument").
+                f"--auth-token={token}",
                 "--interface",
                 rasa.hostname or "127.0.0.1",
                 "--port",
