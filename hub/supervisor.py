@@ -121,10 +121,12 @@ class Supervisor:
                 state.state = "running"
                 log.info("%s is ready (pid %s)", spec.name, process.pid)
                 code = await process.wait()
-            else:
+            elif process.returncode is None:
                 log.warning("%s did not become ready in %.0f s", spec.name, spec.ready_timeout)
                 await self._terminate(spec.name)
                 code = process.returncode if process.returncode is not None else -1
+            else:  # exited before it was ready: the next line says how
+                code = process.returncode
             self._processes.pop(spec.name, None)
             state.last_exit_code, state.pid = code, None
             if self.stopping():
