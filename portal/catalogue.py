@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, exists, select
+from sqlalchemy import Integer, Select, and_, exists, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import selectinload
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from portal.clock import Clock
 from portal.config import PortalConfig
@@ -58,6 +62,12 @@ class SlotQuery:
     date_from: date | None = None
     date_to: date | None = None
     time_of_day: TimeOfDay | None = None
+    time_from: time | None = None
+    """Earliest clinic-local start (inclusive)."""
+    time_to: time | None = None
+    """Clinic-local start before this time (exclusive)."""
+    exclude_weekdays: frozenset[int] = frozenset()
+    """ISO weekday numbers (1 Monday ... 7 Sunday) to leave out."""
     language: str | None = None
     """ISO 639-1 code of a language the physician speaks."""
     limit: int = 20
@@ -152,6 +162,10 @@ class Catalogue:
         """Free, future slots matching ``query``, earliest first, one page."""
         if query.date_from and query.date_to and query.date_from > query.date_to:
             raise InvalidInput.single("date_from", "date_range")
+        if query.time_from and query.time_to and query.time_from >= query.time_to:
+            raise InvalidInput.single("time_to", "invalid_value")
+        if not query.exclude_weekdays <= set(range(1, 8)):
+            raise InvalidInput.single("exclude_weekdays", "invalid_value")
         now = self.clock.now()
         taken = exists().where(
             and_(Appointment.slot_id == Slot.id, Appointment.status != AppointmentStatus.CANCELLED)
@@ -184,6 +198,14 @@ class Catalogue:
         if query.time_of_day is not None:
             low, high = TIME_OF_DAY_MINUTES[query.time_of_day]
             statement = statement.where(Slot.local_minute >= low, Slot.local_minute < high)
+        if query.time_from is not None:
+            statement = statement.where(Slot.local_minute >= _minutes(query.time_from))
+        if query.time_to is not None:
+            statement = statement.where(Slot.local_minute < _minutes(query.time_to))
+        if query.exclude_weekdays:
+            statement = statement.where(
+                IsoWeekday(Slot.local_date).not_in(sorted(query.exclude_weekdays))
+            )
         if query.language:
             speakers = await self._speakers(query.language)
             statement = statement.where(Slot.practitioner_id.in_(speakers))
@@ -217,6 +239,32 @@ class Catalogue:
     def local_time(self, instant: datetime) -> datetime:
         """An instant in the clinics' time zone."""
         return instant.astimezone(ZoneInfo(self.config.timezone))
+
+
+def _minutes(moment: time) -> int:
+    return moment.hour * 60 + moment.minute
+
+
+class IsoWeekday(FunctionElement[int]):
+    """The ISO weekday (1 Monday ... 7 Sunday) of a DATE expression, in each dialect's words:
+    neither SQLite nor PostgreSQL has a portable weekday function."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "iso_weekday"
+
+
+@compiles(IsoWeekday)
+def _iso_weekday(element: IsoWeekday, compiler: SQLCompiler, **kw: Any) -> str:
+    # PostgreSQL: ISODOW is already 1-7 from Monday.
+    return f"CAST(EXTRACT(ISODOW FROM {compiler.process(element.clauses, **kw)}) AS INTEGER)"
+
+
+@compiles(IsoWeekday, "sqlite")
+def _iso_weekday_sqlite(element: IsoWeekday, compiler: SQLCompiler, **kw: Any) -> str:
+    # strftime('%w') counts 0 Sunday ... 6 Saturday.
+    day = compiler.process(element.clauses, **kw)
+    return f"((CAST(strftime('%w', {day}) AS INTEGER) + 6) % 7 + 1)"
 
 
 def _service_by(code_or_id: str) -> Select[Service]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from portal.catalogue import SlotQuery
 from portal.i18n import Language
 from portal.services import Portal
 
@@ -75,12 +74,13 @@ async def list_physicians(
     "GET",
     "/slots",
     "searchSlots",
-    summary="Free slots by service, specialty, physician, city, dates, time of day, language.",
+    summary="Free slots by service, specialty, physician, city, dates, time of day, clock "
+    "times, weekdays, language.",
     authenticated=False,
     problems=(422,),
 )
 async def search_slots(portal: Portal, query: SlotSearchQuery, language: Language) -> SlotPageOut:
-    page = await portal.catalogue.search_slots(SlotQuery(**query.model_dump()))
+    page = await portal.catalogue.search_slots(query.slot_query())
     return SlotPageOut(
         items=[SlotOut.of(slot, language) for slot in page.items],
         limit=page.limit,

@@ -6,14 +6,14 @@ Times in responses are ISO 8601 in the clinics' local time with its UTC offset.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from portal.booking import Period
-from portal.catalogue import TimeOfDay
+from portal.catalogue import SlotQuery, TimeOfDay
 from portal.i18n import Language
 from portal.models import (
     Account,
@@ -343,6 +343,9 @@ class ClinicsQuery(Input):
     city: Annotated[str | None, Field(max_length=100)] = None
 
 
+CLOCK_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
 class SlotSearchQuery(Input):
     """Filters of searchSlots; all optional, dates are clinic-local ISO dates."""
 
@@ -354,11 +357,48 @@ class SlotSearchQuery(Input):
     date_from: date | None = None
     date_to: date | None = None
     time_of_day: TimeOfDay | None = None
+    time_from: Annotated[
+        str | None,
+        Field(
+            pattern=CLOCK_PATTERN,
+            description="Slots starting at or after this clinic-local time (HH:MM).",
+            examples=["15:00"],
+        ),
+    ] = None
+    time_to: Annotated[
+        str | None,
+        Field(
+            pattern=CLOCK_PATTERN,
+            description="Slots starting before this clinic-local time (HH:MM); later than "
+            "time_from.",
+            examples=["10:00"],
+        ),
+    ] = None
+    exclude_weekdays: Annotated[
+        str | None,
+        Field(
+            pattern=r"^[1-7](,[1-7]){0,6}$",
+            description="Days of the week to leave out, as comma-separated ISO weekday numbers "
+            "(1 Monday ... 7 Sunday).",
+            examples=["1", "6,7"],
+        ),
+    ] = None
     language: Annotated[
         str | None, Field(max_length=8, description="A language the physician speaks (ISO 639-1).")
     ] = None
     limit: int = Field(default=20, ge=1, le=100)
     offset: int = Field(default=0, ge=0, le=10_000)
+
+    def slot_query(self) -> SlotQuery:
+        """The catalogue's query: clock times and weekday numbers parsed."""
+        fields = self.model_dump(exclude={"time_from", "time_to", "exclude_weekdays"})
+        weekdays = self.exclude_weekdays.split(",") if self.exclude_weekdays else []
+        return SlotQuery(
+            **fields,
+            time_from=time.fromisoformat(self.time_from) if self.time_from else None,
+            time_to=time.fromisoformat(self.time_to) if self.time_to else None,
+            exclude_weekdays=frozenset(int(day) for day in weekdays),
+        )
 
 
 class Ref(BaseModel):

@@ -163,6 +163,70 @@ async def test_time_of_day_checks_the_local_hour(api: Api, part: str, hours: ran
     assert ids(chosen) == ids([i for i in everything if local(i).hour in hours])
 
 
+def minute_of_day(item: dict[str, Any]) -> int:
+    start = local(item)
+    return start.hour * 60 + start.minute
+
+
+@pytest.mark.parametrize(
+    ("query", "low", "high"),
+    [
+        ({"time_from": "15:00"}, 15 * 60, 24 * 60),
+        ({"time_to": "10:00"}, 0, 10 * 60),
+        ({"time_from": "09:30", "time_to": "11:15"}, 9 * 60 + 30, 11 * 60 + 15),
+        ({"time_from": "10:00", "time_of_day": "morning"}, 10 * 60, 12 * 60),
+    ],
+)
+async def test_clock_bounds_check_the_local_start_of_slots(
+    api: Api, query: dict[str, str], low: int, high: int
+) -> None:
+    mazur = await physician_id(api, "andrzej-mazur")
+    everything = await search_all(api, physician_id=mazur)
+    chosen = await search_all(api, physician_id=mazur, **query)
+    assert chosen, query
+    # time_from is inclusive, time_to exclusive; nothing inside the bounds is lost.
+    assert ids(chosen) == ids([i for i in everything if low <= minute_of_day(i) < high])
+    assert len(chosen) < len(everything)
+
+
+async def test_a_slot_at_time_to_is_left_out_and_one_at_time_from_is_kept(api: Api) -> None:
+    mazur = await physician_id(api, "andrzej-mazur")
+    everything = await search_all(api, physician_id=mazur)
+    start = local(everything[3])
+    clock = start.strftime("%H:%M")
+    day = start.date().isoformat()
+    at = await search_all(api, physician_id=mazur, date_from=day, date_to=day, time_from=clock)
+    before = await search_all(api, physician_id=mazur, date_from=day, date_to=day, time_to=clock)
+    assert everything[3]["id"] in ids(at)
+    assert everything[3]["id"] not in ids(before)
+    assert all(local(i) < start for i in before)
+
+
+@pytest.mark.parametrize("weekdays", ["1", "1,3", "6,7", "2,4,5"])
+async def test_exclude_weekdays_leaves_out_slots_on_those_days(api: Api, weekdays: str) -> None:
+    anna = await physician_id(api)
+    everything = await search_all(api, physician_id=anna)
+    left_out = {int(day) for day in weekdays.split(",")}
+    expected = [i for i in everything if local(i).isoweekday() not in left_out]
+    chosen = await search_all(api, physician_id=anna, exclude_weekdays=weekdays)
+    assert chosen
+    assert ids(chosen) == ids(expected)
+    assert {local(i).isoweekday() for i in chosen}.isdisjoint(left_out)
+
+
+async def test_slot_search_clock_and_weekday_parameters_are_documented(api: Api) -> None:
+    document = await (await api.client.get("/api/v1/openapi.json")).json()
+    search_op = document["paths"]["/api/v1/slots"]["get"]
+    assert search_op["operationId"] == "searchSlots"
+    parameters = {p["name"]: p for p in search_op["parameters"]}
+    for name in ("time_from", "time_to", "exclude_weekdays"):
+        assert parameters[name]["in"] == "query"
+        assert parameters[name]["required"] is False
+        assert parameters[name]["schema"]["description"]
+    for name in ("service", "date_from", "date_to", "time_of_day", "limit", "offset"):
+        assert name in parameters
+
+
 async def test_language_filter_matches_list_physicians(api: Api) -> None:
     response = await api.client.get("/api/v1/physicians", params={"language": "de"})
     speakers = {p["id"] for p in (await response.json())["items"]}
@@ -240,6 +304,16 @@ async def test_booked_slot_disappears_from_results(api: Api) -> None:
         ({"limit": "101"}, "limit", "invalid_value"),
         ({"offset": "-1"}, "offset", "invalid_value"),
         ({"time_of_day": "night"}, "time_of_day", "invalid_value"),
+        ({"time_from": "25:00"}, "time_from", "invalid_value"),
+        ({"time_from": "3pm"}, "time_from", "invalid_value"),
+        ({"time_from": "9:00"}, "time_from", "invalid_value"),
+        ({"time_to": "10:00:00"}, "time_to", "invalid_value"),
+        ({"time_from": "15:00", "time_to": "10:00"}, "time_to", "invalid_value"),
+        ({"time_from": "10:00", "time_to": "10:00"}, "time_to", "invalid_value"),
+        ({"exclude_weekdays": "0"}, "exclude_weekdays", "invalid_value"),
+        ({"exclude_weekdays": "8"}, "exclude_weekdays", "invalid_value"),
+        ({"exclude_weekdays": "mon"}, "exclude_weekdays", "invalid_value"),
+        ({"exclude_weekdays": "1,,2"}, "exclude_weekdays", "invalid_value"),
         ({"service_type": "surgery"}, "service_type", "invalid_value"),
         ({"physician_id": "not-a-uuid"}, "physician_id", "invalid_value"),
         ({"colour": "blue"}, "colour", "unknown_field"),
