@@ -32,6 +32,7 @@ from portal.errors import AuthenticationRequired, PortalError
 from portal.i18n import DEFAULT_LANGUAGE, MESSAGES, Language, translate
 from portal.models import ChatMessage, Role, Sender
 from portal.services import Portal
+from safety import CRISIS_HANDOFF_BUTTON, Assessment, answer_text, assess
 
 log = logging.getLogger(__name__)
 
@@ -186,6 +187,9 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def _answer(self, client: Client, message: ChatMessage, state: str) -> None:
         conversation_id = message.conversation_id
+        # The safety check comes before anything else, whoever answers the conversation: a
+        # patient waiting for reception, or talking to it, gets 112 or the crisis lines at once.
+        found = assess(message.text) if not message.text.startswith("/") else Assessment()
         if message.text == HANDOFF_PAYLOAD:
             await self._request_human(conversation_id)
         elif state == "bot":
@@ -194,12 +198,14 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             try:
                 # One turn at a time per conversation: Rasa's tracker expects them in order.
                 async with lock:
-                    await self._ask_assistant(client, message)
+                    await self._ask_assistant(client, message, found)
             finally:
                 self._waiting[conversation_id] -= 1
                 if not self._waiting[conversation_id]:
                     del self._waiting[conversation_id], self._turns[conversation_id]
         else:
+            if found.alarm:
+                await self._safety_answer(client.language, message, found)
             await self.emit(
                 "patient_message",
                 {
@@ -213,9 +219,16 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             if state == "waiting":
                 await self._broadcast_queue()
 
-    async def _ask_assistant(self, client: Client, message: ChatMessage) -> None:
+    async def _ask_assistant(self, client: Client, message: ChatMessage, found: Assessment) -> None:
+        """One turn of the assistant. When the safety rules matched, the patient has the safety
+        answer before Rasa is even asked; Rasa's own (the same rules in its pipeline, which also
+        end any form) is then left out, and a slow or failed turn adds no notice to it."""
         conversation_id = message.conversation_id
         room = _room(conversation_id)
+        answered = False
+        if found.alarm:
+            await self._safety_answer(client.language, message, found)
+            answered = True
         metadata: dict[str, Any] = {"language": client.language}
         if client.principal is not None:
             metadata["access_token"] = self.portal.auth.issue_token(
@@ -231,18 +244,24 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                     replies = await asyncio.wait_for(asyncio.shield(turn), SLOW_NOTICE_AFTER)
                 except TimeoutError:
                     # Slow, not down: say so now, and deliver the answer when it comes.
-                    notice = _notice("chat_assistant_slow", client.language)
-                    stored = await self.portal.conversations.add_bot_message(
-                        conversation_id, notice.text, notice.payload()
-                    )
-                    await self.emit("bot_message", _bot_message(stored), room=room)
+                    if not answered:
+                        notice = _notice("chat_assistant_slow", client.language)
+                        stored = await self.portal.conversations.add_bot_message(
+                            conversation_id, notice.text, notice.payload()
+                        )
+                        await self.emit("bot_message", _bot_message(stored), room=room)
                     replies = await turn
             except AssistantUnavailable as error:
                 log.warning("assistant unavailable for %s: %s", conversation_id, error)
-                replies = [_unavailable(client.language)]
+                replies = [] if answered else [_unavailable(client.language)]
+            if answered:
+                replies = _without_safety_answers(replies)
             handoff = False
             for reply in replies:
                 handoff = handoff or reply.handoff
+                if reply.safety is not None:
+                    # The assistant's model alone judged it an emergency (no rule matched).
+                    await self._record_safety(message, reply.safety)
                 if reply.text or reply.buttons or reply.links:
                     stored = await self.portal.conversations.add_bot_message(
                         conversation_id, reply.text, reply.payload()
@@ -252,6 +271,31 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             await self.emit("typing", {"from": "bot", "active": False}, room=room)
         if handoff:
             await self._request_human(conversation_id)
+
+    async def _safety_answer(
+        self, language: Language, message: ChatMessage, found: Assessment
+    ) -> None:
+        """Answer ``message`` with the safety text itself, and record it for reception."""
+        buttons = []
+        if found.kind == "crisis":
+            buttons = [Button(CRISIS_HANDOFF_BUTTON[language], HANDOFF_PAYLOAD)]
+        reply = Reply(text=answer_text(found, language), buttons=buttons)
+        stored = await self.portal.conversations.add_bot_message(
+            message.conversation_id, reply.text, reply.payload()
+        )
+        await self.emit("bot_message", _bot_message(stored), room=_room(message.conversation_id))
+        finding = {"kind": found.kind, "categories": list(found.categories), "source": "rules"}
+        await self._record_safety(message, finding)
+
+    async def _record_safety(self, message: ChatMessage, finding: Mapping[str, Any]) -> None:
+        categories = finding.get("categories")
+        await self.portal.conversations.record_safety_answer(
+            message.conversation_id,
+            kind=str(finding.get("kind") or "emergency"),
+            categories=[str(c) for c in categories] if isinstance(categories, list) else [],
+            source=str(finding.get("source") or "assistant"),
+            seq=message.seq,
+        )
 
     async def _request_human(self, conversation_id: uuid.UUID) -> str:
         transition = await self.portal.conversations.request_human(conversation_id)
@@ -434,6 +478,19 @@ def _bot_message(message: ChatMessage) -> dict[str, Any]:
     }
     body.update(message.payload or {})
     return body
+
+
+def _without_safety_answers(replies: list[Reply]) -> list[Reply]:
+    """``replies`` less the assistant's safety answers: each ``{"safety": ...}`` marker and the
+    message just before it, which ``actions/safety.py`` sends as the answer's text."""
+    kept: list[Reply] = []
+    for reply in replies:
+        if reply.safety is not None:
+            if kept and not kept[-1].safety:
+                kept.pop()
+            continue
+        kept.append(reply)
+    return kept
 
 
 def _unavailable(language: Language) -> Reply:

@@ -41,6 +41,9 @@ class Reply:
     links: list[dict[str, str]] = field(default_factory=list)
     handoff: bool = False
     """A custom ``{"handoff": true}`` message: hand the conversation to reception."""
+    safety: dict[str, Any] | None = None
+    """A custom ``{"safety": {"kind", "categories", "source"}}`` message: the assistant's
+    previous message was a safety answer (``actions/safety.py``)."""
 
     def payload(self) -> dict[str, Any] | None:
         """What is stored with the text (and sent to the widget) besides it."""
@@ -104,13 +107,16 @@ def parse_reply(item: Any) -> Reply | None:
         links.append({"title": item["image"], "url": item["image"]})
     custom = item.get("custom")
     handoff = False
+    safety: dict[str, Any] | None = None
     if isinstance(custom, dict):
         handoff = custom.get("handoff") is True
+        if isinstance(custom.get("safety"), dict):
+            safety = custom["safety"]
         for link in custom.get("links") or []:
             if isinstance(link, dict) and isinstance(link.get("url"), str):
                 links.append({"title": str(link.get("title") or link["url"]), "url": link["url"]})
         if not text and isinstance(custom.get("text"), str):
             text = custom["text"]
-    if not (text or buttons or links or handoff):
+    if not (text or buttons or links or handoff or safety):
         return None
-    return Reply(text=str(text), buttons=buttons, links=links, handoff=handoff)
+    return Reply(text=str(text), buttons=buttons, links=links, handoff=handoff, safety=safety)

@@ -1,7 +1,8 @@
 """The assistant's model: which inputs it is trained from, and training it only when they change.
 
 The model file is named after a SHA-256 of its inputs (``config.yml``, the domain, everything
-under ``nlu_data/`` and the pinned bot requirements), so an unchanged project never retrains
+under ``nlu_data/``, the pipeline's own components in ``nlu_components/`` and the ``safety/``
+rules they run, and the pinned bot requirements), so an unchanged project never retrains
 and a changed one never serves a stale model.
 """
 
@@ -65,6 +66,8 @@ class AssistantProject:
                 files.extend(sorted(p for p in folder.rglob("*") if p.is_file()))
             elif folder.exists():
                 files.append(folder)
+        for package in ("nlu_components", "safety"):
+            files.extend(sorted((self.root / package).rglob("*.py")))
         return files
 
     def fingerprint(self) -> str:

@@ -267,6 +267,35 @@ class Conversations:
                 raise NotFound("conversation_not_found")
             return await self._transcript(session, principal, conversation, "read")
 
+    async def record_safety_answer(
+        self,
+        conversation_id: uuid.UUID,
+        *,
+        kind: str,
+        categories: list[str],
+        source: str,
+        seq: int,
+    ) -> None:
+        """Leave in the audit log, for reception, that the assistant gave a safety answer
+        (an emergency's 112 or the crisis lines) after the patient's message ``seq``.
+
+        The event names the conversation, its patient (when logged in) and what the check
+        found, never the message's text: reception reads that, audit-logged, in the transcript.
+        """
+        async with self.db.write() as session:
+            conversation = await session.get(Conversation, conversation_id)
+            if conversation is None:
+                raise NotFound("conversation_not_found")
+            self.audit.record(
+                session,
+                None,
+                object_type="conversation",
+                object_id=conversation_id,
+                action="safety_answer",
+                patient_id=conversation.patient_id,
+                detail={"kind": kind, "categories": categories, "source": source, "seq": seq},
+            )
+
     async def add_staff_message(
         self, principal: Principal, conversation_id: uuid.UUID, text: str, client_msg_id: str
     ) -> Stored:

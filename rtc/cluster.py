@@ -121,7 +121,7 @@ class RelayCluster:
         await self.media.close()
         for room in list(self._owned):
             await self._give_up(room)
-        await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+        await self._pubsub.aclose()  # type: ignore[no-untyped-call,unused-ignore]
 
     # -- what /consult calls -----------------------------------------------------------------
 
