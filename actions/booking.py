@@ -16,8 +16,16 @@ from rasa_sdk.types import DomainDict
 from .api import HubClient, HubProblem, HubUnavailable, LoginRequired
 from .common import FORM_SLOTS, form_error, hub_for, language_of, report_error
 from .dates import ZONE, WhenParser, describe, format_when, iso_window
-from .forms import PortalForm, Turn, yes_no_buttons
-from .texts import RETRY_WITH_OTHER_SLOT, SERVICE_TYPE_NAMES, SPECIALTY_NAMES, buttons, say
+from .forms import PortalForm, Turn, ask
+from .texts import (
+    RETRY_WITH_OTHER_SLOT,
+    SERVICE_TYPE_NAMES,
+    SPECIALTY_NAMES,
+    buttons,
+    in_cities,
+    in_city,
+    say,
+)
 from .vocabulary import (
     CONSULTATION_TYPES,
     IMPLIED_SPECIALTY,
@@ -158,16 +166,18 @@ async def find_slots(
 
 
 def what_text(tracker: Tracker, language: str) -> str:
-    """ "Wizyta w placówce, cardiology, Kraków" for the offer message."""
+    """ "Wizyta w placówce, kardiolog w Krakowie" for the offer message."""
     parts = [SERVICE_TYPE_NAMES.get(tracker.get_slot("service_type") or "", {}).get(language, "")]
     specialty = tracker.get_slot("specialty") or ""
-    parts.append(
+    who = (
         tracker.get_slot("physician_name")
         or tracker.get_slot("examination")
         or SPECIALTY_NAMES.get(specialty, {}).get(language, specialty)
     )
-    if tracker.get_slot("service_type") in IN_CLINIC_TYPES:
-        parts.append(tracker.get_slot("city") or "")
+    city = tracker.get_slot("city")
+    if city and tracker.get_slot("service_type") in IN_CLINIC_TYPES:
+        who = f"{who} {in_city(city, language)}".strip()
+    parts.append(who)
     return ", ".join(p for p in parts if p)
 
 
@@ -534,7 +544,7 @@ class ActionAskServiceType(Action):
             (names[language], f'/inform{{"service_type":"{code}"}}')
             for code, names in SERVICE_TYPE_NAMES.items()
         ]
-        dispatcher.utter_message(text=say("ask_service_type", language), buttons=buttons(pairs))
+        ask(dispatcher, tracker, say("ask_service_type", language), pairs)
         return []
 
 
@@ -547,7 +557,7 @@ class ActionAskSpecialty(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        dispatcher.utter_message(text=say("ask_specialty", language_of(tracker)))
+        ask(dispatcher, tracker, say("ask_specialty", language_of(tracker)))
         return []
 
 
@@ -568,7 +578,7 @@ class ActionAskExamination(Action):
             report_error(dispatcher, error, language)
             return []
         pairs = [(s["name"], f'/inform{{"examination":"{s["code"]}"}}') for s in services]
-        dispatcher.utter_message(text=say("ask_examination", language), buttons=buttons(pairs))
+        ask(dispatcher, tracker, say("ask_examination", language), pairs)
         return []
 
 
@@ -584,9 +594,11 @@ class ActionAskCity(Action):
         language = language_of(tracker)
         cities = await clinic_cities(language)
         pairs = [(city, f'/inform{{"city":"{city}"}}') for city in cities]
-        dispatcher.utter_message(
-            text=say("ask_city", language, cities=", ".join(cities)), buttons=buttons(pairs)
-        )
+        if cities:
+            text = say("ask_city", language, cities=in_cities(cities, language))
+        else:
+            text = say("ask_city_plain", language)
+        ask(dispatcher, tracker, text, pairs)
         return []
 
 
@@ -602,11 +614,9 @@ class ActionAskPreferredDate(Action):
         language = language_of(tracker)
         moving = tracker.get_slot("appointment_summary")
         if tracker.active_loop_name == "reschedule_form" and moving:
-            dispatcher.utter_message(
-                text=say("ask_preferred_date_reschedule", language, summary=moving)
-            )
+            ask(dispatcher, tracker, say("ask_preferred_date_reschedule", language, summary=moving))
         else:
-            dispatcher.utter_message(text=say("ask_preferred_date", language))
+            ask(dispatcher, tracker, say("ask_preferred_date", language))
         return []
 
 
@@ -631,7 +641,7 @@ class ActionAskPatientChoice(Action):
             (f"{c['first_name']} {c['last_name']}", f'/inform{{"patient_choice":"{c["id"]}"}}')
             for c in children
         ]
-        dispatcher.utter_message(text=say("ask_patient_choice", language), buttons=buttons(pairs))
+        ask(dispatcher, tracker, say("ask_patient_choice", language), pairs)
         return []
 
 
@@ -653,12 +663,13 @@ class ActionAskSlotChoice(Action):
             what = what_text(tracker, language) or tracker.get_slot("appointment_summary") or ""
             text = say(note, language, what=what, when=when)
         else:
-            text = say(note, language, city=tracker.get_slot("city") or "")
+            city = tracker.get_slot("city") or ""
+            text = say(note, language, city=city, in_city=in_city(city, language))
         pairs = [
             (f"{n}. {slot_button_title(s, language)}", f'/inform{{"slot_choice":"{s["id"]}"}}')
             for n, s in enumerate(items, start=1)
         ]
-        dispatcher.utter_message(text=text, buttons=buttons(pairs))
+        ask(dispatcher, tracker, text, pairs)
         return []
 
 
@@ -695,7 +706,8 @@ class ActionAskConfirmed(Action):
             text = say("ask_confirmed_booking", language, summary=summary)
         else:
             text = say("hint_confirmed", language)
-        dispatcher.utter_message(text=text, buttons=yes_no_buttons(language))
+        pairs = [(say("button_yes", language), "/affirm"), (say("button_no", language), "/deny")]
+        ask(dispatcher, tracker, text, pairs)
         return []
 
 

@@ -22,8 +22,8 @@ from .booking import (
 )
 from .common import form_error, hub_for, language_of, report_error
 from .dates import ZONE, format_when
-from .forms import PortalForm, Turn
-from .texts import RETRY_WITH_OTHER_SLOT, buttons, say
+from .forms import PortalForm, Turn, ask
+from .texts import RETRY_WITH_OTHER_SLOT, say
 from .vocabulary import specialty_code
 
 ACTIVE_STATUSES = ("booked", "confirmed", "scheduled")
@@ -261,7 +261,7 @@ class ActionAskAppointmentChoice(Action):
             )
             for n, item in enumerate(appointments(tracker), start=1)
         ]
-        dispatcher.utter_message(text=say(key, language), buttons=buttons(pairs))
+        ask(dispatcher, tracker, say(key, language), pairs)
         return []
 
 

@@ -182,7 +182,8 @@ class ValidateSlotMappings(ValidationAction):
 
 
 class ActionFallback(Action):
-    """NLU fallback: ask to rephrase; after a second failure in a row, offer a human."""
+    """NLU fallback: ask to rephrase; after a second failure in a row, offer the likely next
+    steps as buttons, reception and stop."""
 
     def name(self) -> str:
         return "action_fallback"
@@ -204,8 +205,13 @@ class ActionFallback(Action):
                 text=say("fallback_human", language),
                 buttons=buttons(
                     [
-                        (say("button_human", language), "/human_handoff"),
+                        (say("button_book", language), "/book_appointment"),
+                        (say("button_visits", language), "/list_appointments"),
+                        (say("button_prescription", language), "/order_prescription"),
                         (say("button_help", language), "/help"),
+                        (say("button_human", language), "/human_handoff"),
+                        # Outside a form, "no" answers "all right, write when you need me".
+                        (say("button_stop", language), "/deny"),
                     ]
                 ),
             )

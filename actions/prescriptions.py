@@ -4,6 +4,8 @@ suggests a medication or a dose."""
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -14,9 +16,9 @@ from rasa_sdk.types import DomainDict
 from .api import HubProblem, HubUnavailable, LoginRequired
 from .booking import pick_from
 from .common import form_error, hub_for, language_of
-from .dates import fold
-from .forms import PortalForm, Turn
-from .texts import buttons, say
+from .dates import ZONE, fold, format_day
+from .forms import PortalForm, Turn, ask
+from .texts import say
 
 
 def renewable(history: dict[str, Any]) -> list[dict[str, Any]]:
@@ -43,16 +45,53 @@ def renewable(history: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def waiting(history: dict[str, Any]) -> list[dict[str, Any]]:
+    """The renewal orders still waiting for the physician: order id, medication, since when."""
+    return [
+        {"id": order["id"], "medication": order["medication_name"], "since": order["created_at"]}
+        for order in history.get("orders") or []
+        if order.get("status") == "pending"
+    ]
+
+
+def _named(items: list[dict[str, Any]], text: str) -> dict[str, Any] | None:
+    words = set(re.sub(r"[^\w\s]", " ", fold(text)).split())
+    found = [i for i in items if fold(i["medication"]).split()[0] in words]
+    return found[0] if len(found) == 1 else None
+
+
 def medication_in(items: list[dict[str, Any]], text: str) -> str | None:
     """The prescription whose medication a typed reply names ("Euthyrox", "metformax")."""
-    words = set(fold(text).replace(",", " ").split())
-    found = [i for i in items if fold(i["medication"]).split()[0] in words]
-    return str(found[0]["id"]) if len(found) == 1 else None
+    found = _named(items, text)
+    return str(found["id"]) if found else None
 
 
 def medications(tracker: Tracker) -> list[dict[str, Any]]:
-    """The medications the form offered (``offered_prescriptions``)."""
-    return list(tracker.get_slot("offered_prescriptions") or [])
+    """The medications the form offered (``offered_prescriptions["items"]``)."""
+    value = tracker.get_slot("offered_prescriptions") or {}
+    # A list: a conversation from before the pending orders were kept beside it.
+    return list(value.get("items") or []) if isinstance(value, dict) else list(value)
+
+
+def pending(tracker: Tracker) -> list[dict[str, Any]]:
+    """The renewal orders waiting for the physician, as the form found them."""
+    value = tracker.get_slot("offered_prescriptions") or {}
+    return list(value.get("pending") or []) if isinstance(value, dict) else []
+
+
+def pending_text(order: dict[str, Any], language: str) -> str:
+    """ "Zamówienie na Euthyrox N 50 już czeka na lekarza (od 2 grudnia)..."."""
+    day = datetime.fromisoformat(order["since"]).astimezone(ZONE).date()
+    # format_day reads "<weekday> <day> <month>"; "od 2 grudnia" wants the day and month.
+    since = format_day(day, language).partition(" ")[2]
+    return say("order_pending", language, medication=order["medication"], since=since)
+
+
+def already_waiting(tracker: Tracker, turn: Turn) -> dict[str, Any] | None:
+    """A typed reply that names only a medication already waiting for the physician."""
+    if not turn.typed or medication_in(medications(tracker), turn.text):
+        return None
+    return _named(pending(tracker), turn.text)
 
 
 class ValidatePrescriptionForm(PortalForm):
@@ -77,6 +116,10 @@ class ValidatePrescriptionForm(PortalForm):
         chosen = medication_in(items, turn.text)
         if chosen is None and turn.requested == "prescription_choice":
             chosen = pick_from(items, turn.text)
+        if chosen is None and (order := already_waiting(tracker, turn)):
+            # Named, but already ordered: say so and end, instead of ordering it twice.
+            dispatcher.utter_message(text=pending_text(order, turn.language))
+            return {"outcome": "pending"}
         return {"prescription_choice": chosen} if chosen else {}
 
     def validate_prescription_choice(
@@ -101,14 +144,20 @@ class ValidatePrescriptionForm(PortalForm):
         if tracker.get_slot("offered_prescriptions") is None:
             try:
                 async with hub_for(tracker) as hub:
-                    items = renewable(await hub.list_prescriptions())
+                    history = await hub.list_prescriptions()
             except (LoginRequired, HubProblem, HubUnavailable) as error:
                 return form_error(dispatcher, error, turn.language)
+            items, orders = renewable(history), waiting(history)
+            changes["offered_prescriptions"] = {"items": items, "pending": orders}
+            tracker.slots.update(changes)
+            order = already_waiting(tracker, turn)
+            if order is not None or (not items and orders):
+                for each in [order] if order else orders:
+                    dispatcher.utter_message(text=pending_text(each, turn.language))
+                return {**changes, "outcome": "pending"}
             if not items:
                 dispatcher.utter_message(text=say("no_prescriptions", turn.language))
-                return {"outcome": "none"}
-            changes["offered_prescriptions"] = items
-            tracker.slots.update(changes)
+                return {**changes, "outcome": "none"}
             named = medication_in(items, turn.text) if turn.typed else None
             candidate = named or tracker.get_slot("prescription_choice")
             if candidate:
@@ -160,7 +209,5 @@ class ActionAskPrescriptionChoice(Action):
             )
             for item in medications(tracker)
         ]
-        dispatcher.utter_message(
-            text=say("ask_prescription_choice", language), buttons=buttons(pairs)
-        )
+        ask(dispatcher, tracker, say("ask_prescription_choice", language), pairs)
         return []

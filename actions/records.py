@@ -17,9 +17,10 @@ from .api import HubClient
 from .cancel import appointment_line, upcoming
 from .common import with_hub
 from .dates import ZONE, format_day
-from .texts import SERVICE_TYPE_NAMES, say
+from .texts import SERVICE_TYPE_NAMES, count_of, say
 
 SHOWN = 3
+VISITS_SHOWN = 5
 
 
 def _day(iso: str, language: str) -> str:
@@ -42,8 +43,12 @@ class ActionListAppointments(Action):
             if not items:
                 dispatcher.utter_message(text=say("no_upcoming", language))
                 return []
-            lines = "\n".join(f"• {appointment_line(i, language)}" for i in items[:5])
-            dispatcher.utter_message(text=say("appointments_list", language, items=lines))
+            lines = "\n".join(f"• {appointment_line(i, language)}" for i in items[:VISITS_SHOWN])
+            count = count_of(len(items), "upcoming_visit", language)
+            more = say("nearest_more", language) if len(items) > VISITS_SHOWN else ""
+            dispatcher.utter_message(
+                text=say("appointments_list", language, count=count, more=more, items=lines)
+            )
             return []
 
         return await with_hub(dispatcher, tracker, work)
@@ -67,8 +72,10 @@ class ActionCheckResults(Action):
             lines = "\n".join(
                 f"• {r['test_name']} ({_day(r['performed_at'], language)})" for r in items[:SHOWN]
             )
+            count = count_of(len(items), "result", language)
+            more = say("latest_more", language) if len(items) > SHOWN else ""
             dispatcher.utter_message(
-                text=say("results_list", language, count=len(items), items=lines)
+                text=say("results_list", language, count=count, more=more, items=lines)
             )
             return []
 
@@ -121,8 +128,10 @@ class ActionCheckInstructions(Action):
                 f"• {_day(i['created_at'], language)} – {i['physician']['name']}"
                 for i in items[:SHOWN]
             )
+            count = count_of(len(items), "instruction", language)
+            more = say("latest_more", language) if len(items) > SHOWN else ""
             dispatcher.utter_message(
-                text=say("instructions_list", language, count=len(items), items=lines)
+                text=say("instructions_list", language, count=count, more=more, items=lines)
             )
             return []
 

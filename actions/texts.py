@@ -16,8 +16,8 @@ Texts = dict[str, dict[str, str]]
 TEXTS: Texts = {
     # -- session and errors -----------------------------------------------------------------
     "login_required": {
-        "pl": "Żeby to zrobić, musisz być zalogowany w portalu. Zaloguj się: /login.html "
-        "i napisz do mnie ponownie – zaczniemy od miejsca, w którym skończyliśmy.",
+        "pl": "Do tego potrzebne jest zalogowanie w portalu. Zaloguj się: /login.html "
+        "i napisz ponownie – wrócimy do tego samego miejsca rozmowy.",
         "en": "You need to be logged in to the portal for that. Please log in at /login.html "
         "and write to me again – we will pick up where we left off.",
     },
@@ -28,16 +28,16 @@ TEXTS: Texts = {
         "if it is urgent, call reception.",
     },
     "fallback_rephrase": {
-        "pl": "Przepraszam, nie zrozumiałem. Możesz napisać to inaczej, np. „umów wizytę "
+        "pl": "Przepraszam, nie rozumiem. Możesz napisać to inaczej, np. „umów wizytę "
         "u kardiologa”, „odwołaj wizytę” albo „zamów receptę”?",
         "en": "Sorry, I did not understand. Could you put it differently, e.g. “book a "
         "cardiologist”, “cancel my visit” or “renew my prescription”?",
     },
     "fallback_human": {
-        "pl": "Nadal nie rozumiem, przepraszam. Mogę przekazać rozmowę pracownikowi recepcji "
-        "albo możesz spróbować jeszcze raz.",
-        "en": "I still do not understand, sorry. I can pass the conversation to a member of "
-        "our reception staff, or you can try once more.",
+        "pl": "Nadal nie rozumiem, przepraszam. Wybierz jedną z opcji, porozmawiaj z recepcją "
+        "albo napisz to jeszcze raz, inaczej.",
+        "en": "I still do not understand, sorry. Pick one of the options, talk to reception, "
+        "or put it differently once more.",
     },
     "inform_outside": {
         "pl": "Co mam z tym zrobić? Mogę np. umówić wizytę, przełożyć ją lub odwołać albo "
@@ -45,19 +45,103 @@ TEXTS: Texts = {
         "en": "What should I do with that? I can e.g. book, move or cancel a visit, or renew "
         "an e-prescription.",
     },
-    "button_human": {"pl": "Porozmawiaj z człowiekiem", "en": "Talk to a person"},
+    "button_human": {"pl": "Porozmawiaj z recepcją", "en": "Talk to reception"},
     "button_help": {"pl": "Co potrafisz?", "en": "What can you do?"},
     "button_yes": {"pl": "Tak", "en": "Yes"},
     "button_no": {"pl": "Nie", "en": "No"},
     "button_continue": {"pl": "Kontynuuj", "en": "Continue"},
     "button_stop": {"pl": "Przerwij", "en": "Stop"},
+    "button_book": {"pl": "Umów wizytę", "en": "Book a visit"},
+    "button_visits": {"pl": "Moje wizyty", "en": "My visits"},
+    "button_prescription": {"pl": "Zamów e-receptę", "en": "Renew a prescription"},
+    "button_asap": {"pl": "Jak najszybciej", "en": "As soon as possible"},
     "continue_form": {
         "pl": "Dwa razy nie udało mi się zrozumieć odpowiedzi. Kontynuujemy czy przerywamy?",
         "en": "I could not understand the answer twice. Shall we continue or stop?",
     },
     "form_stopped": {
-        "pl": "Dobrze, przerwałem. Niczego nie zmieniłem. W czym jeszcze mogę pomóc?",
-        "en": "All right, I stopped. Nothing was changed. What else can I do for you?",
+        # The same text as utter_form_stopped in domain.yml: one text per meaning.
+        "pl": "Dobrze, przerywam. Nic nie zostało zmienione. W czym jeszcze mogę pomóc?",
+        "en": "All right, I have stopped. Nothing was changed. What else can I do for you?",
+    },
+    # -- repair inside a form: two answers it could not use, "wróć", "zmień ...", "od nowa" -----
+    "repair_prompt": {
+        "pl": "Nadal nie rozumiem odpowiedzi, przepraszam. Wybierz jedną z opcji albo napisz "
+        "inaczej (możesz też napisać „wróć” albo „od nowa”).",
+        "en": "Sorry, I still do not understand the answer. Pick one of the options or put it "
+        "differently (you can also write “go back” or “start over”).",
+    },
+    "repair_back": {
+        "pl": "Dobrze, wracamy do poprzedniego pytania.",
+        "en": "All right, back to the previous question.",
+    },
+    "repair_first": {
+        "pl": "To jest pierwsze pytanie.",
+        "en": "This is the first question.",
+    },
+    "repair_restart": {
+        "pl": "Dobrze, zaczynamy od nowa.",
+        "en": "All right, let us start over.",
+    },
+    "repair_not_needed": {
+        "pl": "Tego w tej sprawie nie trzeba wybierać.",
+        "en": "That is not needed here.",
+    },
+    "repair_change_service_type": {
+        "pl": "Dobrze, zmieńmy rodzaj usługi.",
+        "en": "All right, let us change the kind of service.",
+    },
+    "repair_change_specialty": {
+        "pl": "Dobrze, zmieńmy specjalistę lub lekarza.",
+        "en": "All right, let us change the specialist or physician.",
+    },
+    "repair_change_examination": {
+        "pl": "Dobrze, zmieńmy badanie.",
+        "en": "All right, let us change the examination.",
+    },
+    "repair_change_city": {
+        "pl": "Dobrze, zmieńmy miasto.",
+        "en": "All right, let us change the city.",
+    },
+    "repair_change_preferred_date": {
+        "pl": "Dobrze, zmieńmy termin.",
+        "en": "All right, let us change the date.",
+    },
+    "repair_change_patient_choice": {
+        "pl": "Dobrze, zmieńmy osobę, dla której jest wizyta.",
+        "en": "All right, let us change who the visit is for.",
+    },
+    "repair_change_appointment_choice": {
+        "pl": "Dobrze, zmieńmy wizytę.",
+        "en": "All right, let us pick another visit.",
+    },
+    "repair_change_prescription_choice": {
+        "pl": "Dobrze, zmieńmy lek.",
+        "en": "All right, let us pick another medication.",
+    },
+    # -- a typed answer that replaced an earlier one ------------------------------------------
+    "changed_city": {"pl": "Zmieniam na {city}.", "en": "Changed to {city}."},
+    "changed_city_other": {"pl": "Zmieniam miasto: {city}.", "en": "Changed to {city}."},
+    "changed_date": {"pl": "Zmieniam termin: {when}.", "en": "Changed the date: {when}."},
+    "changed_specialty": {
+        "pl": "Zmieniam na {specialty}.",
+        "en": "Changed the specialty: {specialty}.",
+    },
+    "changed_physician": {
+        "pl": "Zmieniam lekarza: {name}.",
+        "en": "Changed the physician: {name}.",
+    },
+    "changed_service_type": {
+        "pl": "Zmieniam na {service}.",
+        "en": "Changed the service: {service}.",
+    },
+    "changed_patient": {
+        "pl": "Zmieniam osobę, dla której jest wizyta: {name}.",
+        "en": "Changed: the visit is for {name}.",
+    },
+    "changed_patient_self": {
+        "pl": "Zmieniam: wizyta jest dla Ciebie.",
+        "en": "Changed: the visit is for you.",
     },
     # -- booking form -----------------------------------------------------------------------
     "ask_service_type": {
@@ -75,9 +159,10 @@ TEXTS: Texts = {
         "en": "Which examination? Pick one or type its name.",
     },
     "ask_city": {
-        "pl": "W którym mieście? Mamy placówki w: {cities}.",
-        "en": "In which city? We have clinics in: {cities}.",
+        "pl": "W którym mieście? Przyjmujemy {cities}.",
+        "en": "In which city? Our clinics are {cities}.",
     },
+    "ask_city_plain": {"pl": "W którym mieście?", "en": "In which city?"},
     "ask_preferred_date": {
         "pl": "Kiedy Ci pasuje? Napisz np. „jutro o 10”, „w przyszły wtorek rano”, "
         "„15 grudnia” albo „jak najszybciej”.",
@@ -102,8 +187,8 @@ TEXTS: Texts = {
         "en": "Nothing is free on the dates you chose. The nearest other days:",
     },
     "offer_other_cities": {
-        "pl": "W mieście {city} nie ma wolnych terminów. Wolne terminy w innych miastach:",
-        "en": "Nothing is free in {city}. Free slots in other cities:",
+        "pl": "Nie ma wolnych terminów {in_city}. Wolne terminy w innych miastach:",
+        "en": "Nothing is free {in_city}. Free slots in other cities:",
     },
     "offer_other_physicians": {
         "pl": "Ten lekarz nie ma wolnych terminów. Wolne terminy u innych lekarzy tej "
@@ -112,8 +197,8 @@ TEXTS: Texts = {
         "specialty:",
     },
     "no_slots": {
-        "pl": "Niestety nie znalazłem żadnego wolnego terminu ({what}) w najbliższych tygodniach, "
-        "także w innych dniach i miastach. Zadzwoń do recepcji albo wybierz inną usługę.",
+        "pl": "Niestety w najbliższych tygodniach nie ma żadnego wolnego terminu ({what}), także "
+        "w innych dniach i miastach. Zadzwoń do recepcji albo wybierz inną usługę.",
         "en": "Sorry, I found no free slot ({what}) in the coming weeks, not even on other days "
         "or in other cities. Please call reception or choose another service.",
     },
@@ -126,21 +211,21 @@ TEXTS: Texts = {
         "en": "Shall I book it? {summary}",
     },
     "booked": {
-        "pl": "Gotowe, zarezerwowałem: {summary} Wizytę zobaczysz (i w razie potrzeby odwołasz) "
+        "pl": "Gotowe, wizyta zarezerwowana: {summary} Zobaczysz ją (i w razie potrzeby odwołasz) "
         "na stronie /visits.html.",
         "en": "Done, I booked: {summary} You will find it (and can cancel it) at /visits.html.",
     },
     "not_booked": {
-        "pl": "Dobrze, niczego nie rezerwowałem. Jeśli chcesz, podaj inny termin albo zacznij "
-        "od nowa.",
-        "en": "All right, I did not book anything. Tell me another date or start again whenever "
-        "you like.",
+        "pl": "Dobrze, nic nie zostało zarezerwowane. Gdy zechcesz, napisz „umów wizytę”, "
+        "a zaczniemy od nowa.",
+        "en": "All right, nothing was booked. Write “book a visit” whenever you want to start "
+        "again.",
     },
     "remote_place": {"pl": "konsultacja zdalna", "en": "remote consultation"},
     "for_patient": {"pl": "pacjent: {name}", "en": "patient: {name}"},
     # -- hints after an answer the form could not use -----------------------------------------
     "hint_service_type": {
-        "pl": "Nie rozpoznałem rodzaju usługi. Wybierz jeden z przycisków.",
+        "pl": "Nie rozpoznaję rodzaju usługi. Wybierz jeden z przycisków.",
         "en": "I did not recognise the kind of service. Please pick one of the buttons.",
     },
     "hint_specialty": {
@@ -154,13 +239,13 @@ TEXTS: Texts = {
         "en": "I do not know that examination. Please pick it from the list.",
     },
     "hint_city": {
-        "pl": "Nie rozpoznałem miasta – mamy placówki tylko w miastach z listy. Wybierz jedno "
-        "z nich.",
+        "pl": "Nie rozpoznaję tego miasta – mamy placówki tylko w miastach z listy. Wybierz "
+        "jedno z nich.",
         "en": "I did not recognise the city – we have clinics only in the cities listed. "
         "Please pick one of them.",
     },
     "hint_preferred_date": {
-        "pl": "Nie zrozumiałem daty. Napisz np. „jutro o 10” albo „w piątek po południu”.",
+        "pl": "Nie rozumiem tej daty. Napisz np. „jutro o 10” albo „w piątek po południu”.",
         "en": "I did not understand the date. Try e.g. “tomorrow at 10” or “Friday afternoon”.",
     },
     "date_in_past": {
@@ -168,7 +253,7 @@ TEXTS: Texts = {
         "en": "That day has passed. Please give a date from today on.",
     },
     "hint_patient_choice": {
-        "pl": "Nie rozpoznałem osoby. Wybierz siebie albo dziecko z listy.",
+        "pl": "Nie rozpoznaję tej osoby. Wybierz siebie albo dziecko z listy.",
         "en": "I did not recognise the person. Pick yourself or a child from the list.",
     },
     "hint_appointment_choice": {
@@ -176,7 +261,7 @@ TEXTS: Texts = {
         "en": "Please pick the visit with a button.",
     },
     "hint_prescription_choice": {
-        "pl": "Nie znalazłem takiego leku w Twoich receptach. Wybierz go z listy.",
+        "pl": "Tego leku nie ma w Twoich receptach. Wybierz go z listy.",
         "en": "I did not find that medication in your prescriptions. Please pick it from the list.",
     },
     "hint_confirmed": {
@@ -201,7 +286,7 @@ TEXTS: Texts = {
         "en": "Cancel this visit: {summary}?",
     },
     "cancelled": {
-        "pl": "Odwołałem wizytę: {summary}. Termin jest znowu wolny dla innych pacjentów.",
+        "pl": "Wizyta odwołana: {summary}. Termin jest znowu wolny dla innych pacjentów.",
         "en": "I cancelled the visit: {summary}. The slot is free again for other patients.",
     },
     "not_cancelled": {
@@ -217,7 +302,7 @@ TEXTS: Texts = {
         "en": "Move the visit {old} to {new}?",
     },
     "rescheduled": {
-        "pl": "Przełożyłem wizytę. Nowy termin: {summary}. Szczegóły: /visits.html.",
+        "pl": "Wizyta przełożona. Nowy termin: {summary}. Szczegóły: /visits.html.",
         "en": "I moved the visit. New time: {summary}. Details: /visits.html.",
     },
     "not_rescheduled": {
@@ -236,34 +321,40 @@ TEXTS: Texts = {
         "en": "Which medication would you like to renew?",
     },
     "ask_confirmed_prescription": {
-        "pl": "Wysłać lekarzowi ({physician}) prośbę o receptę na {medication} ({dosage})?",
-        "en": "Send {physician} a renewal request for {medication} ({dosage})?",
+        "pl": "Wysłać prośbę o receptę na {medication} ({dosage})? Rozpatrzy ją {physician}.",
+        "en": "Send a renewal request for {medication} ({dosage})? {physician} will review it.",
     },
     "prescription_ordered": {
-        "pl": "Wysłałem prośbę o receptę na {medication} do: {physician}. Lekarz ją rozpatrzy; "
-        "gdy wystawi e-receptę, jej kod dostępu zobaczysz na stronie /prescriptions.html "
-        "(tam też ewentualny powód odmowy).",
-        "en": "I sent the renewal request for {medication} to {physician}. The physician will "
-        "review it; once the e-prescription is issued you will find its access code at "
+        "pl": "Prośba o receptę na {medication} została wysłana – rozpatrzy ją {physician}. "
+        "Gdy e-recepta zostanie wystawiona, jej kod dostępu zobaczysz na stronie "
+        "/prescriptions.html (tam też ewentualny powód odmowy).",
+        "en": "The renewal request for {medication} has been sent; {physician} will review it. "
+        "Once the e-prescription is issued you will find its access code at "
         "/prescriptions.html (and the reason, if it is declined).",
     },
     "not_ordered": {
-        "pl": "Dobrze, nie wysłałem prośby o receptę.",
-        "en": "All right, I did not send the request.",
+        "pl": "Dobrze, prośba o receptę nie została wysłana.",
+        "en": "All right, the request was not sent.",
     },
-    "order_pending_mark": {"pl": "czeka na lekarza", "en": "waiting for the physician"},
+    "order_pending": {
+        "pl": "Zamówienie na {medication} już czeka na lekarza (od {since}). Nie trzeba "
+        "wysyłać kolejnego – status sprawdzisz na stronie /prescriptions.html.",
+        "en": "A renewal request for {medication} is already waiting for the physician (since "
+        "{since}). There is no need to send another – check its status at /prescriptions.html.",
+    },
     # -- records ----------------------------------------------------------------------------
     "appointments_list": {
-        "pl": "Twoje nadchodzące wizyty:\n{items}\nWszystkie wizyty: /visits.html",
-        "en": "Your upcoming visits:\n{items}\nAll visits: /visits.html",
+        "pl": "Masz {count}{more}:\n{items}\nWszystkie wizyty: /visits.html",
+        "en": "You have {count}{more}:\n{items}\nAll visits: /visits.html",
     },
+    "nearest_more": {"pl": ", najbliższe", "en": "; the next ones"},
+    "latest_more": {"pl": ", najnowsze", "en": "; the latest"},
     "results_list": {
-        "pl": "Udostępnione wyniki badań: {count}. Ostatnie:\n{items}\nWyniki z komentarzem "
-        "lekarza przeczytasz na stronie /results.html. Nie interpretuję wyników – w razie pytań "
-        "zapytaj lekarza.",
-        "en": "Released examination results: {count}. The latest:\n{items}\nRead them with "
-        "the physician's comment at /results.html. I do not interpret results – please ask "
-        "your physician about them.",
+        "pl": "Masz w portalu {count}{more}:\n{items}\nWyniki z komentarzem lekarza przeczytasz "
+        "na stronie /results.html. Nie interpretuję wyników – w razie pytań zapytaj lekarza.",
+        "en": "You have {count} in the portal{more}:\n{items}\nThe physician's comments are "
+        "with the results at /results.html. I do not interpret results – please ask your "
+        "physician about them.",
     },
     "results_none": {
         "pl": "Nie masz jeszcze udostępnionych wyników badań. Pojawią się na stronie "
@@ -279,10 +370,10 @@ TEXTS: Texts = {
         "en": "You have no valid referrals. All referrals: /referrals.html",
     },
     "instructions_list": {
-        "pl": "Zalecenia po wizytach: {count}. Ostatnie:\n{items}\nPrzeczytasz je na stronie "
+        "pl": "Masz {count} po wizytach{more}:\n{items}\nPrzeczytasz je na stronie "
         "/instructions.html.",
-        "en": "Instructions after visits: {count}. The latest:\n{items}\n"
-        "Read them at /instructions.html.",
+        "en": "You have {count} from your visits{more}:\n{items}\n"
+        "The full text is at /instructions.html.",
     },
     "instructions_none": {
         "pl": "Nie masz jeszcze zaleceń po wizytach. Pojawią się na stronie /instructions.html.",
@@ -315,6 +406,78 @@ SPECIALTY_NAMES: Texts = {
     "endocrinology": {"pl": "endokrynolog", "en": "endocrinologist"},
     "physiotherapy": {"pl": "fizjoterapeuta", "en": "physiotherapist"},
     "occupational-medicine": {"pl": "medycyna pracy", "en": "occupational medicine"},
+}
+
+# Polish accusative, for "Zmieniam na kardiologa" / "Zmieniam na konsultację telefoniczną".
+SPECIALTY_ACCUSATIVE_PL: dict[str, str] = {
+    "internal-medicine": "internistę",
+    "family-medicine": "lekarza rodzinnego",
+    "paediatrics": "pediatrę",
+    "cardiology": "kardiologa",
+    "dermatology": "dermatologa",
+    "ent": "laryngologa",
+    "orthopaedics": "ortopedę",
+    "gynaecology": "ginekologa",
+    "neurology": "neurologa",
+    "ophthalmology": "okulistę",
+    "endocrinology": "endokrynologa",
+    "physiotherapy": "fizjoterapeutę",
+    "occupational-medicine": "medycynę pracy",
+}
+SERVICE_TYPE_ACCUSATIVE_PL: dict[str, str] = {
+    "in_person_visit": "wizytę w placówce",
+    "telephone_consultation": "konsultację telefoniczną",
+    "online_consultation": "konsultację online",
+    "examination": "badanie",
+    "occupational_medicine": "medycynę pracy",
+    "rehabilitation": "rehabilitację",
+}
+
+# Polish cases of city names: (locative with its preposition, accusative). The network's cities
+# (portal/demo_data.py) and the largest others; any other city gets a neutral fallback.
+CITY_CASES_PL: dict[str, tuple[str, str]] = {
+    "Warszawa": ("w Warszawie", "Warszawę"),
+    "Kraków": ("w Krakowie", "Kraków"),
+    "Wrocław": ("we Wrocławiu", "Wrocław"),
+    "Poznań": ("w Poznaniu", "Poznań"),
+    "Gdańsk": ("w Gdańsku", "Gdańsk"),
+    "Łódź": ("w Łodzi", "Łódź"),
+    "Katowice": ("w Katowicach", "Katowice"),
+    "Gdynia": ("w Gdyni", "Gdynię"),
+    "Sopot": ("w Sopocie", "Sopot"),
+    "Szczecin": ("w Szczecinie", "Szczecin"),
+    "Bydgoszcz": ("w Bydgoszczy", "Bydgoszcz"),
+    "Toruń": ("w Toruniu", "Toruń"),
+    "Lublin": ("w Lublinie", "Lublin"),
+    "Białystok": ("w Białymstoku", "Białystok"),
+    "Rzeszów": ("w Rzeszowie", "Rzeszów"),
+    "Kielce": ("w Kielcach", "Kielce"),
+    "Olsztyn": ("w Olsztynie", "Olsztyn"),
+    "Opole": ("w Opolu", "Opole"),
+    "Gliwice": ("w Gliwicach", "Gliwice"),
+    "Zielona Góra": ("w Zielonej Górze", "Zieloną Górę"),
+}
+
+# Counted nouns: Polish (1, 2-4, 5+) as they read after "Masz"; English (1, other).
+NOUNS: dict[str, dict[str, tuple[str, ...]]] = {
+    "visit": {"pl": ("wizyta", "wizyty", "wizyt"), "en": ("visit", "visits")},
+    "upcoming_visit": {
+        "pl": ("nadchodzącą wizytę", "nadchodzące wizyty", "nadchodzących wizyt"),
+        "en": ("upcoming visit", "upcoming visits"),
+    },
+    "result": {
+        "pl": ("wynik badań", "wyniki badań", "wyników badań"),
+        "en": ("examination result", "examination results"),
+    },
+    "instruction": {
+        "pl": ("zalecenie", "zalecenia", "zaleceń"),
+        "en": ("set of instructions", "sets of instructions"),
+    },
+    "slot": {"pl": ("termin", "terminy", "terminów"), "en": ("slot", "slots")},
+    "referral": {
+        "pl": ("skierowanie", "skierowania", "skierowań"),
+        "en": ("referral", "referrals"),
+    },
 }
 
 # Every refusal code the assistant can meet, with the next step (portal/i18n.py MESSAGES has
@@ -390,7 +553,7 @@ PROBLEMS: Texts = {
         "en": "This slot is no longer in the schedule. I will show you other free slots.",
     },
     "appointment_not_found": {
-        "pl": "Nie znalazłem tej wizyty. Sprawdź listę wizyt na stronie /visits.html.",
+        "pl": "Nie ma takiej wizyty. Sprawdź listę wizyt na stronie /visits.html.",
         "en": "I could not find that visit. Please check your visits at /visits.html.",
     },
     "appointment_not_active": {
@@ -414,12 +577,11 @@ PROBLEMS: Texts = {
         "en": "This booking clashes with an earlier attempt. Check /visits.html and try again.",
     },
     "patient_not_found": {
-        "pl": "Nie znalazłem tego pacjenta wśród Twoich podopiecznych. Dziecko dodasz na "
-        "/children.html.",
+        "pl": "Tej osoby nie ma wśród Twoich podopiecznych. Dziecko dodasz na /children.html.",
         "en": "I could not find that patient among your dependents. Add a child at /children.html.",
     },
     "prescription_not_found": {
-        "pl": "Nie znalazłem tej recepty. Twoje recepty: /prescriptions.html.",
+        "pl": "Tej recepty nie ma w portalu. Twoje recepty: /prescriptions.html.",
         "en": "I could not find that prescription. Your prescriptions: /prescriptions.html.",
     },
     "prescription_order_pending": {
@@ -479,3 +641,67 @@ def explain(problem: HubProblem, language: str | None) -> str:
 def buttons(pairs: list[tuple]) -> list[dict[str, str]]:
     """Buttons from (title, payload) pairs."""
     return [{"title": title, "payload": payload} for title, payload in pairs]
+
+
+# -- grammar: plurals and the cases of city names ---------------------------------------------
+
+
+def plural_pl(count: int, one: str, few: str, many: str) -> str:
+    """The Polish form for ``count``: 1 wizyta, 2-4 wizyty (not 12-14), 5+ wizyt (also 0, 12,
+    25, ...)."""
+    count = abs(count)
+    if count == 1:
+        return one
+    if count % 10 in (2, 3, 4) and count % 100 not in (12, 13, 14):
+        return few
+    return many
+
+
+def count_of(count: int, noun: str, language: str | None) -> str:
+    """ "1 wizyta", "3 wizyty", "5 wizyt" / "1 visit", "5 visits" (``noun`` from NOUNS)."""
+    forms = NOUNS[noun][lang_of(language)]
+    if lang_of(language) == "pl":
+        return f"{count} {plural_pl(count, *forms)}"
+    return f"{count} {forms[0] if count == 1 else forms[1]}"
+
+
+def _city_cases(city: str) -> tuple[str, str] | None:
+    known = CITY_CASES_PL.get(city.strip())
+    if known is None:
+        wanted = city.strip().casefold()
+        known = next((v for k, v in CITY_CASES_PL.items() if k.casefold() == wanted), None)
+    return known
+
+
+def in_city(city: str, language: str | None) -> str:
+    """ "w Krakowie", "we Wrocławiu" / "in Kraków"; a city without a known locative reads
+    "(miasto: X)", which fits wherever the locative would."""
+    if lang_of(language) == "en":
+        return f"in {city}"
+    cases = _city_cases(city)
+    return cases[0] if cases else f"(miasto: {city})"
+
+
+def in_cities(cities: list[str], language: str | None) -> str:
+    """ "w Gdańsku, w Katowicach i we Wrocławiu" / "in Gdańsk, Katowice and Wrocław"; with any
+    city without a known locative: "w placówkach: Gdańsk, Katowice, X"."""
+    if lang_of(language) == "en":
+        return "in " + _and(list(cities), "and")
+    cases = [_city_cases(city) for city in cities]
+    if all(cases):
+        return _and([c[0] for c in cases if c], "i")
+    return "w placówkach: " + ", ".join(cities)
+
+
+def changed_city(city: str, language: str | None) -> str:
+    """ "Zmieniam na Warszawę." / "Changed to Warszawa."; unknown cities in the nominative."""
+    cases = _city_cases(city) if lang_of(language) == "pl" else None
+    if lang_of(language) == "pl" and cases is None:
+        return say("changed_city_other", language, city=city)
+    return say("changed_city", language, city=cases[1] if cases else city)
+
+
+def _and(items: list[str], conjunction: str) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + f" {conjunction} " + items[-1]

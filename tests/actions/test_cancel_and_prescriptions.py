@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from conftest import FormDriver, Hub
 
 from actions.booking import ActionAskConfirmed, ActionAskPreferredDate, ActionAskSlotChoice
 from actions.cancel import ActionAskAppointmentChoice, ValidateCancelForm, ValidateRescheduleForm
+from actions.dates import ZONE, format_day
 from actions.prescriptions import ActionAskPrescriptionChoice, ValidatePrescriptionForm
 from actions.texts import PROBLEMS
 
@@ -59,7 +62,7 @@ async def test_reschedule_then_cancel_the_seeded_visit(hub: Hub, patient_token: 
     target = cancel.slots["appointment_choice"]
     await cancel.say("tak", "affirm", candidates={"confirmed": True})
     assert cancel.slots["outcome"] == "cancelled"
-    assert "Odwołałem wizytę" in cancel.text()
+    assert "Wizyta odwołana" in cancel.text()
     statuses = {a["id"]: a["status"] for a in hub.appointments(patient_token)}
     assert statuses[target] == "cancelled"
 
@@ -89,9 +92,25 @@ async def test_order_a_prescription_from_the_history(hub: Hub, patient_token: st
 
     again = FormDriver("prescription_form", ValidatePrescriptionForm(), ASK, token=patient_token)
     await again.say("recepta na Euthyrox", "order_prescription")
-    # Already waiting for the physician: it is not offered again.
+    # Already waiting for the physician: said so (with the day), not ordered again.
     titles = [b["title"] for m in again.said for b in m.get("buttons") or []]
     assert not any("Euthyrox" in t for t in titles)
+    assert again.slots["outcome"] == "pending"
+    day = datetime.fromisoformat(pending[0]["created_at"]).astimezone(ZONE).date()
+    since = f"{day.day} {format_day(day, 'pl').split()[-1]}"
+    assert again.text().startswith(f"Zamówienie na Euthyrox N 50 już czeka na lekarza (od {since})")
+
+    # Named at the question, in English: the same answer, not a second order.
+    named = FormDriver(
+        "prescription_form", ValidatePrescriptionForm(), ASK, language="en", token=patient_token
+    )
+    await named.say("renew my prescription", "order_prescription")
+    assert named.requested == "prescription_choice"
+    await named.say("euthyrox please")
+    assert named.slots["outcome"] == "pending"
+    assert "already waiting for the physician (since" in named.text()
+    history = hub.call("GET", "/prescriptions", None, {"Authorization": f"Bearer {patient_token}"})
+    assert len([o for o in history["orders"] if o["status"] == "pending"]) == 1
 
 
 async def test_records_of_a_basic_account_need_full_access(hub: Hub, basic_token: str) -> None:

@@ -1,4 +1,5 @@
-"""Language, session start, fallback, handoff, records answers, texts in both languages."""
+"""Language, session start, fallback, handoff, records answers, texts in both languages, and
+the repair every form shares ("wróć", "zmień miasto", "od nowa", two misunderstandings)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,21 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, Hub, free_port, make_tracker, run_action, user_event
+from conftest import ROOT, FormDriver, Hub, free_port, make_tracker, run_action, user_event
 from nlu_report import macro_f1, plain
 
 from actions.api import HubProblem
+from actions.booking import (
+    ActionAskCity,
+    ActionAskConfirmed,
+    ActionAskExamination,
+    ActionAskPatientChoice,
+    ActionAskPreferredDate,
+    ActionAskServiceType,
+    ActionAskSlotChoice,
+    ActionAskSpecialty,
+    ValidateBookingForm,
+)
 from actions.common import (
     ActionFallback,
     ActionHandoff,
@@ -19,6 +31,7 @@ from actions.common import (
     language_of,
     token_of,
 )
+from actions.forms import Repair, repair_command
 from actions.records import (
     ActionCheckInstructions,
     ActionCheckReferrals,
@@ -55,15 +68,19 @@ async def test_a_session_starts_in_the_language_of_its_first_message() -> None:
     assert kinds[-1][:2] == ("action", "action_listen")
 
 
-async def test_fallback_asks_to_rephrase_then_offers_a_human() -> None:
+async def test_fallback_asks_to_rephrase_then_offers_next_steps() -> None:
     first = make_tracker({}, "asdf qwer", "nlu_fallback")
     _, said = await run_action(ActionFallback(), first)
     assert said[0]["text"] == TEXTS["fallback_rephrase"]["pl"]
+    assert not said[0]["buttons"]
     history = [user_event("xyz", "nlu_fallback", {"language": "en"}, [])]
     second = make_tracker({}, "zzz", "nlu_fallback", language="en", history=history)
     _, said = await run_action(ActionFallback(), second)
     assert said[0]["text"] == TEXTS["fallback_human"]["en"]
-    assert said[0]["buttons"][0]["payload"] == "/human_handoff"
+    payloads = [b["payload"] for b in said[0]["buttons"]]
+    assert payloads[0] == "/book_appointment"
+    assert payloads[-2:] == ["/human_handoff", "/deny"]
+    assert said[0]["buttons"][-2]["title"] == "Talk to reception"
 
 
 async def test_handoff_tells_the_bridge_and_forgets_the_form() -> None:
@@ -188,3 +205,191 @@ def test_children_are_found_by_name_or_relation() -> None:
     assert child_for("dla córki", [zofia, jan]) == zofia
     assert child_for("dla dziecka", [zofia, jan]) is None
     assert child_for("dla mnie", [zofia]) is None
+
+
+# -- repair inside a form ------------------------------------------------------------------------
+
+BOOKING_ASK = {
+    "service_type": ActionAskServiceType(),
+    "specialty": ActionAskSpecialty(),
+    "examination": ActionAskExamination(),
+    "city": ActionAskCity(),
+    "preferred_date": ActionAskPreferredDate(),
+    "patient_choice": ActionAskPatientChoice(),
+    "slot_choice": ActionAskSlotChoice(),
+    "confirmed": ActionAskConfirmed(),
+}
+
+
+def booking(token: str | None, language: str = "pl") -> FormDriver:
+    return FormDriver(
+        "booking_form", ValidateBookingForm(), BOOKING_ASK, language=language, token=token
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("wróć", Repair("back")),
+        ("Cofnij, proszę", Repair("back")),
+        ("go back", Repair("back")),
+        ("back to the previous question please", Repair("back")),
+        ("zacznij od nowa", Repair("restart")),
+        ("Od nowa!", Repair("restart")),
+        ("start over", Repair("restart")),
+        ("zmień miasto", Repair("change", ("city",))),
+        ("nie, inne miasto", Repair("change", ("city",))),
+        ("change the city", Repair("change", ("city",))),
+        ("inny termin", Repair("change", ("preferred_date",))),
+        ("zmień datę", Repair("change", ("preferred_date",))),
+        ("change the date", Repair("change", ("preferred_date",))),
+        ("zmień lekarza", Repair("change", ("specialty",))),
+        ("another doctor", Repair("change", ("specialty",))),
+        ("dla kogoś innego", Repair("change", ("patient_choice",))),
+        ("change who it's for", Repair("change", ("patient_choice",))),
+        ("zmień rodzaj wizyty", Repair("change", ("service_type",))),
+        ("inny lek", Repair("change", ("prescription_choice",))),
+        # An answer inside the words is a correction for the form, not a bare command.
+        ("zmień miasto na Gdańsk", None),
+        ("change the date to Friday", None),
+        ("cofnij wizytę", None),
+        ("Kraków", None),
+        ("wróć do mnie jutro z terminem u kardiologa", None),
+    ],
+)
+def test_repair_commands_are_short_typed_messages(text: str, expected: Repair | None) -> None:
+    assert repair_command(text) == expected
+
+
+async def test_two_misunderstandings_repeat_the_question_with_repair_buttons(
+    hub: Hub, patient_token: str
+) -> None:
+    form = booking(patient_token)
+    await form.say("chcę się umówić", "book_appointment")
+    assert form.requested == "service_type"
+    await form.say("bla bla", "nlu_fallback")
+    assert form.slots["invalid_answers"] == 1
+    assert TEXTS["hint_service_type"]["pl"] in form.text()
+    assert "/human_handoff" not in form.payloads()
+    await form.say("coś tam", "inform")
+    assert form.requested == "service_type"
+    assert form.text().startswith(TEXTS["repair_prompt"]["pl"])
+    payloads = form.payloads()
+    assert payloads[-2:] == ["/human_handoff", "/deny"]
+    assert len(payloads) == len(SERVICE_TYPE_NAMES) + 2
+    titles = [b["title"] for m in form.said for b in m.get("buttons") or []]
+    assert titles[-2:] == ["Porozmawiaj z recepcją", "Przerwij"]
+    # An answer that fills something ends the repair: the next question is asked plainly.
+    await form.say(payloads[0], candidates={"service_type": "in_person_visit"})
+    assert form.slots["invalid_answers"] == 0
+    assert form.requested == "specialty"
+    assert TEXTS["repair_prompt"]["pl"] not in form.text()
+    await form.say("hmm", "nlu_fallback")
+    await form.say("nie wiem", "inform")
+    # A free-text question gets likely answers as buttons.
+    assert form.requested == "specialty"
+    assert '/inform{"specialty":"internal-medicine"}' in form.payloads()
+
+
+async def test_go_back_asks_the_previous_question_again(hub: Hub, patient_token: str) -> None:
+    slots = {
+        "service_type": "in_person_visit",
+        "specialty": "cardiology",
+        "city": "Kraków",
+        "requested_slot": "preferred_date",
+    }
+    history = [
+        {"event": "active_loop", "name": "booking_form"},
+        {"event": "slot", "name": "requested_slot", "value": "service_type"},
+        user_event("wizyta", "inform", {"language": "pl"}, []),
+    ]
+    tracker = make_tracker(
+        slots,
+        "wróć",
+        "deny",
+        token=patient_token,
+        active_loop="booking_form",
+        history=history,
+    )
+    events, said = await run_action(ValidateBookingForm(), tracker)
+    changed = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    # The specialty and city came with the first message; the last question asked was the type.
+    assert changed["service_type"] is None
+    assert "city" not in changed
+    assert changed["requested_slot"] == "service_type"
+    assert said[0]["text"] == TEXTS["repair_back"]["pl"]
+    # Never when the message is an emergency: the rules answer it.
+    emergency = make_tracker(
+        slots, "wróć", "emergency", token=patient_token, active_loop="booking_form"
+    )
+    events, _ = await run_action(ValidateBookingForm(), emergency)
+    assert [e["event"] for e in events] == ["action_execution_rejected"]
+
+
+async def test_change_the_city_and_start_over(hub: Hub, patient_token: str) -> None:
+    form = booking(patient_token)
+    await form.say(
+        "wizyta u kardiologa w Krakowie",
+        "book_appointment",
+        candidates={
+            "service_type": "wizyta w placówce",
+            "specialty": "kardiolog",
+            "city": "Kraków",
+        },
+    )
+    assert form.requested == "preferred_date"
+    await form.say("zmień miasto", "inform")
+    assert form.slots["city"] is None
+    assert form.requested == "city"
+    assert form.said[0]["text"] == TEXTS["repair_change_city"]["pl"]
+    assert "Przyjmujemy w " in form.text() and "we Wrocławiu" in form.text()
+    await form.say('/inform{"city":"Gdańsk"}', candidates={"city": "Gdańsk"})
+    assert form.requested == "preferred_date"
+    await form.say("od nowa", "nlu_fallback")
+    assert form.said[0]["text"] == TEXTS["repair_restart"]["pl"]
+    assert form.requested == "service_type"
+    assert all(form.slots.get(n) is None for n in ("service_type", "specialty", "city"))
+    # A remote consultation has no city to change.
+    await form.say(
+        '/inform{"service_type":"telephone_consultation"}',
+        candidates={"service_type": "telephone_consultation"},
+    )
+    await form.say("kardiolog", "inform")
+    await form.say("inne miasto", "inform")
+    assert form.said[0]["text"] == TEXTS["repair_not_needed"]["pl"]
+    assert form.requested == "preferred_date"
+
+
+async def test_a_typed_correction_is_acknowledged_first(hub: Hub, patient_token: str) -> None:
+    form = booking(patient_token)
+    await form.say(
+        "wizyta u kardiologa w Krakowie",
+        "book_appointment",
+        candidates={
+            "service_type": "wizyta w placówce",
+            "specialty": "kardiolog",
+            "city": "Kraków",
+        },
+    )
+    await form.say("jak najszybciej")
+    assert form.requested in ("patient_choice", "slot_choice"), form.text()
+    await form.say("a jednak w Gdańsku")
+    assert form.slots["city"] == "Gdańsk"
+    assert form.said[0]["text"] == "Zmieniam na Gdańsk."
+    await form.say("a właściwie do dermatologa")
+    assert form.said[0]["text"] == "Zmieniam na dermatologa."
+    await form.say("zmień miasto na Warszawę")
+    assert form.said[0]["text"] == "Zmieniam na Warszawę."
+    # The same answer again, or a button, is no correction.
+    await form.say("w Warszawie")
+    assert not any(str(m.get("text", "")).startswith("Zmieniam") for m in form.said)
+
+    english = booking(patient_token, language="en")
+    await english.say(
+        "an in-person visit with a cardiologist in Kraków",
+        "book_appointment",
+        candidates={"service_type": "in person", "specialty": "cardiologist", "city": "Kraków"},
+    )
+    await english.say("as soon as possible")
+    await english.say("actually in Gdańsk")
+    assert english.said[0]["text"] == "Changed to Gdańsk."
