@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import datetime
+import re
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -15,7 +16,18 @@ from rasa_sdk.types import DomainDict
 
 from .api import HubClient, HubProblem, HubUnavailable, LoginRequired
 from .common import FORM_SLOTS, form_error, hub_for, language_of, report_error
-from .dates import ZONE, WhenParser, describe, format_when, iso_window
+from .dates import (
+    ZONE,
+    DateRequest,
+    WhenParser,
+    day_choice,
+    describe,
+    fold,
+    format_day,
+    format_when,
+    iso_window,
+    names_day,
+)
 from .forms import PortalForm, Turn, ask
 from .texts import (
     RETRY_WITH_OTHER_SLOT,
@@ -44,23 +56,34 @@ log = logging.getLogger(__name__)
 
 SLOTS_SHOWN = 5
 SELF_WORDS = ("dla mnie", "mnie", "siebie", "ja ", "for me", "myself", "me", "self", "moja", "moj")
+_FOR_SELF = re.compile(r"\b(?:dla\s+(?:mnie|siebie)|for\s+(?:me|myself))\b")
 PHYSICIAN_MARKERS = ("dr", "doktor", "lek", "lekarz", "lekarki", "pani", "pana", "doctor", "prof")
 
 _parser = WhenParser()
 
 
-def parse_when(text: str, language: str) -> dict[str, Any] | None:
-    """Slots for the date and time named in ``text`` (ISO strings), or ``None``."""
+def read_when(text: str, language: str, now: datetime | None = None) -> DateRequest | None:
+    """The date and time wish in ``text`` (``actions.dates``), or ``None``."""
     if text.strip().isdigit():
         return None  # a bare number picks from a list; it is not a date
-    found = _parser.parse(text, language, datetime.now(ZONE))
+    return _parser.parse(text, language, now or datetime.now(ZONE))
+
+
+def parse_when(text: str, language: str, now: datetime | None = None) -> dict[str, Any] | None:
+    """Slots for the date and time named in ``text`` (ISO strings), or ``None``."""
+    found = read_when(text, language, now)
     return found.as_slots() if found else None
+
+
+DATE_SLOTS = ("preferred_date", "date_end", "time_of_day", "time_from", "time_to")
+DATE_SLOTS += ("exclude_weekdays", "date_options")
+"""The slots of one date wish (``DateRequest.as_slots``): a new wish replaces all of them."""
 
 
 def search_key(tracker: Tracker) -> str:
     """What the offered slots were searched for; a change means a new search."""
-    names = ("service_type", "specialty", "examination", "physician_id", "city", "preferred_date")
-    names += ("date_end", "time_of_day", "appointment_choice")
+    names = ("service_type", "specialty", "examination", "physician_id", "city", *DATE_SLOTS)
+    names += ("appointment_choice",)
     return "|".join(str(tracker.get_slot(name) or "") for name in names)
 
 
@@ -109,10 +132,14 @@ async def find_slots(
 ) -> tuple[str, list[dict[str, Any]]]:
     """The nearest free slots for the form's answers, widening the search when none match.
 
-    Tries the asked days and part of the day; then the same days at any time; later days;
-    other cities; other physicians of the specialty. Returns the note that says which
-    widening found them ("offer_slots", "offer_other_days", ...) and up to five slots.
-    ``service`` and ``city`` fix the search to one service (rescheduling keeps the service).
+    Tries the asked days at the asked time (part of the day, "po 15"/"przed 10" bounds, or
+    around an exact hour); then the same days at any time; the nearest other days at the asked
+    time, then at any time (later ones, or one of the week before when it is nearer), the
+    nearest days from now - all in the asked city; then other cities; other physicians of the
+    specialty. Excluded weekdays ("byle nie w poniedziałek") stay excluded throughout. Returns
+    the note that says which widening found them ("offer_slots", "offer_other_days", ...) and up
+    to five slots. ``service`` and ``city`` fix the search to one service (rescheduling keeps
+    the service).
     """
     service_type = tracker.get_slot("service_type")
     base: dict[str, Any] = {"limit": 20}
@@ -130,39 +157,118 @@ async def find_slots(
             base["specialty"] = tracker.get_slot("specialty")
     if not service and service_type in IN_CLINIC_TYPES and tracker.get_slot("city"):
         base["city"] = tracker.get_slot("city")
+    if tracker.get_slot("exclude_weekdays"):
+        base["exclude_weekdays"] = tracker.get_slot("exclude_weekdays")
     first, last, at = iso_window(tracker.slots)
     window = {
         "date_from": first.isoformat() if first else None,
         "date_to": last.isoformat() if last else None,
     }
-    part = tracker.get_slot("time_of_day") if at is None else None
-    attempts: list[tuple[str, dict[str, Any]]] = [
-        ("offer_slots", {**base, **window, "time_of_day": part})
+    times = asked_times(tracker.slots, at)
+    # (note, query, around): "around" also looks at the week before the asked days, so the
+    # nearest other days come first, whichever side of the asked ones they are on.
+    attempts: list[tuple[str, dict[str, Any], bool]] = [
+        ("offer_slots", {**base, **window, **times}, False)
     ]
-    if part:
-        attempts.append(("offer_other_times", {**base, **window}))
-    attempts.append(("offer_other_days", {**base, "date_from": window["date_from"]}))
-    attempts.append(("offer_other_days", base))
+    if times:
+        attempts.append(("offer_other_times", {**base, **window}, False))
+        attempts.append(
+            ("offer_other_days", {**base, "date_from": window["date_from"], **times}, True)
+        )
+    attempts.append(("offer_other_days", {**base, "date_from": window["date_from"]}, True))
+    attempts.append(("offer_other_days", base, False))
     if "city" in base:
         wider = {k: v for k, v in base.items() if k != "city"}
-        attempts.append(("offer_other_cities", {**wider, **window}))
-        attempts.append(("offer_other_cities", wider))
+        attempts.append(("offer_other_cities", {**wider, **window}, False))
+        attempts.append(("offer_other_cities", wider, False))
     if "physician_id" in base and tracker.get_slot("specialty"):
         wider = {k: v for k, v in base.items() if k != "physician_id"}
         wider["specialty"] = tracker.get_slot("specialty")
-        attempts.append(("offer_other_physicians", {**wider, **window}))
-        attempts.append(("offer_other_physicians", wider))
-    for note, query in attempts:
-        page = await hub.search_slots(**query)
-        items = page.get("items") or []
+        attempts.append(("offer_other_physicians", {**wider, **window}, False))
+        attempts.append(("offer_other_physicians", wider, False))
+    today = datetime.now(ZONE).date()
+    asked: list[dict[str, Any]] = []
+    for note, query, around in attempts:
+        query = {k: v for k, v in query.items() if v is not None}
+        if query in asked:
+            continue  # an open window ("jak najszybciej") makes some widenings the same
+        asked.append(query)
+        items = list((await hub.search_slots(**query)).get("items") or [])
+        if around and first is not None and first > today:
+            items = await _with_days_before(hub, query, items, first, last, today)
         if items:
             if at is not None and note in ("offer_slots", "offer_other_times"):
-                target = datetime.combine(first or datetime.now(ZONE).date(), at, ZONE)
+                target = datetime.combine(first or today, at, ZONE)
                 items.sort(
                     key=lambda s: abs((datetime.fromisoformat(s["start"]) - target).total_seconds())
                 )
             return note, [compact(item) for item in items[:SLOTS_SHOWN]]
     return "no_slots", []
+
+
+async def _with_days_before(
+    hub: HubClient,
+    query: dict[str, Any],
+    later: list[dict[str, Any]],
+    first: date,
+    last: date | None,
+    today: date,
+) -> list[dict[str, Any]]:
+    """``later`` (slots from ``first`` on) with the nearest free day of the week before
+    ``first`` when it is nearer than the first later day; nearest first."""
+    nearest = min((_days_off(s["start"], first, last) for s in later), default=8)
+    for back in range(1, min(nearest, 8)):
+        day = first - timedelta(days=back)
+        if day < today:
+            break
+        query_day = {**query, "date_from": day.isoformat(), "date_to": day.isoformat()}
+        found = (await hub.search_slots(**query_day)).get("items") or []
+        if found:
+            merged = later + list(found)
+            merged.sort(key=lambda s: (_days_off(s["start"], first, last), s["start"]))
+            return merged
+    return later
+
+
+def _days_off(start: str, first: date, last: date | None) -> int:
+    """How many days a slot lies outside the asked days (0 inside)."""
+    day = _local_day(start)
+    if day < first:
+        return (first - day).days
+    return (day - last).days if last is not None and day > last else 0
+
+
+def keep_days(slots: dict[str, Any], found: DateRequest) -> dict[str, Any]:
+    """A correction that names only a time ("o 16", "po 15", "rano") or only days to avoid
+    ("ale nie w poniedziałek"): the days asked before stay, the part it names is replaced."""
+    first, _, _ = iso_window(slots)
+    day = first or found.day
+    new = found.constraint_slots()
+    times_named = found.at or found.part_of_day or found.time_from or found.time_to
+    result: dict[str, Any] = {
+        "preferred_date": (
+            datetime.combine(day, found.at, ZONE).isoformat() if found.at else day.isoformat()
+        ),
+        "date_end": slots.get("date_end"),
+        "date_options": None,
+    }
+    if times_named:
+        result.update(time_of_day=new["time_of_day"], time_from=new["time_from"])
+        result["time_to"] = new["time_to"]
+    elif "T" in (slots.get("preferred_date") or ""):
+        result["preferred_date"] = slots["preferred_date"]  # the hour asked before stays
+    result["exclude_weekdays"] = new["exclude_weekdays"] or slots.get("exclude_weekdays")
+    return result
+
+
+def asked_times(slots: dict[str, Any], at: time | None) -> dict[str, Any]:
+    """The searchSlots time filters of the wish: around an exact hour (from 90 minutes before,
+    the nearest first), else the part of the day and the "HH:MM" bounds."""
+    if at is not None:
+        earliest = max(0, at.hour * 60 + at.minute - 90)
+        return {"time_from": f"{earliest // 60:02d}:{earliest % 60:02d}"}
+    names = ("time_of_day", "time_from", "time_to")
+    return {name: slots[name] for name in names if slots.get(name)}
 
 
 def what_text(tracker: Tracker, language: str) -> str:
@@ -187,19 +293,76 @@ def offered(tracker: Tracker) -> list[dict[str, Any]]:
     return list(value.get("items") or []) if isinstance(value, dict) else []
 
 
-def pick_from(items: list[dict[str, Any]], text: str, key: str = "id") -> str | None:
-    """The id an ordinal ("2", "drugi") or a clock time ("10:30") picks from ``items``."""
+def pick_from(
+    items: list[dict[str, Any]],
+    text: str,
+    key: str = "id",
+    language: str = "pl",
+    now: datetime | None = None,
+) -> str | None:
+    """The id a reply picks from ``items``, or ``None`` when it picks none.
+
+    A pick is a position ("2", "4.", "nr 4", "drugi", "the fourth"; a weekday word such as
+    "czwartek" never is one) or the clock time of exactly one item ("10:30", "ten o 10"),
+    optionally with its day ("w czwartek o 10:30"). A reply that names only a day, a part of
+    the day or bounds ("a może w czwartek?", "po 15", "w przyszły piątek"), or a day or a time
+    no item has, picks nothing: it is a new date wish.
+    """
+    if not items:
+        return None
     position = ordinal(text)
-    if position is not None and items:
+    day_named = names_day(text)
+    wish = read_when(text, language, now)
+    if wish is not None and (
+        wish.ambiguous or wish.time_from or wish.time_to or wish.exclude_weekdays
+    ):
+        return None
+    at = wish.at.strftime("%H:%M") if wish and wish.at else clock_time(text)
+    if position is not None and not day_named and at is None:
         if position == -1:
             return str(items[-1][key])
-        if 1 <= position <= len(items):
-            return str(items[position - 1][key])
-    at = clock_time(text)
-    if at is not None:
-        matching = [i for i in items if str(i.get("start", ""))[11:16] == at]
-        if len(matching) == 1:
-            return str(matching[0][key])
+        return str(items[position - 1][key]) if 1 <= position <= len(items) else None
+    if at is None or (day_named and wish is None):
+        return None
+    matching = [i for i in items if str(i.get("start", ""))[11:16] == at]
+    if day_named and wish is not None:
+        last = wish.until or wish.day
+        matching = [i for i in matching if wish.day <= _local_day(i["start"]) <= last]
+    return str(matching[0][key]) if len(matching) == 1 else None
+
+
+def _local_day(iso: str) -> date:
+    return datetime.fromisoformat(iso).astimezone(ZONE).date()
+
+
+_EARLIER = re.compile(
+    r"\b(?:ten|ta|tym|this|najblizsz\w*|wczesniejsz\w*|blizsz\w*|earlier|sooner|first)\b"
+)
+_LATER = re.compile(
+    r"\b(?:przyszl\w*|nastepn\w*|kolejn\w*|pozniejsz\w*|dalsz\w*|next|later|following)\b"
+)
+
+
+def choose_day(text: str, options: list[str], language: str) -> str | None:
+    """The ISO day a reply picks from the two readings of "w przyszły piątek" ("11 grudnia",
+    "11", "ten w przyszłym tygodniu", "the first one", "this week's"), or ``None``."""
+    days = [date.fromisoformat(day) for day in options]
+    wish = read_when(text, language)
+    if wish is not None and wish.day_named and not wish.ambiguous:
+        inside = [d for d in days if wish.day <= d <= (wish.until or wish.day)]
+        if len(inside) == 1:
+            return inside[0].isoformat()
+    number = re.fullmatch(r"\s*(\d{1,2})\s*\.?\s*", text)
+    if number and any(d.day == int(number.group(1)) for d in days):
+        return next(d.isoformat() for d in days if d.day == int(number.group(1)))
+    position = ordinal(text)
+    if position in (1, 2, -1):
+        return days[0 if position == 1 else -1].isoformat()
+    folded = fold(text)
+    if _LATER.search(folded) and not _EARLIER.search(folded):
+        return days[-1].isoformat()
+    if _EARLIER.search(folded) and not _LATER.search(folded):
+        return days[0].isoformat()
     return None
 
 
@@ -308,14 +471,24 @@ class ValidateBookingForm(PortalForm):
         turn = Turn.of(tracker, self.form_name(), self.trigger_intent)
         if not turn.typed:
             return {}
-        if turn.requested == "slot_choice" and pick_from(offered(tracker), turn.text):
+        if turn.requested == "slot_choice" and pick_from(
+            offered(tracker), turn.text, language=turn.language
+        ):
             return {}
-        found = parse_when(turn.text, turn.language)
-        if not found:
+        options = tracker.get_slot("date_options") or []
+        if options:
+            chosen = choose_day(turn.text, options, turn.language)
+            if chosen is not None:
+                return {"preferred_date": chosen, "date_end": chosen, "date_options": None}
+        found = read_when(turn.text, turn.language)
+        if found is None:
             return {}
-        if all(tracker.get_slot(k) == v for k, v in found.items()):
+        slots = found.as_slots()
+        if not found.day_named and tracker.get_slot("preferred_date") and not options:
+            slots = keep_days(tracker.slots, found)
+        if all(tracker.get_slot(k) == v for k, v in slots.items()):
             return {}
-        return found
+        return slots
 
     async def extract_patient_choice(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -341,9 +514,11 @@ class ValidateBookingForm(PortalForm):
                 return {}
             name = f"{child['first_name']} {child['last_name']}"
             return {"patient_choice": child["id"], "patient_name": name}
-        if turn.requested == "patient_choice":
-            padded = f" {turn.text.lower()} "
-            if any(f" {w.strip()} " in padded for w in SELF_WORDS):
+        if turn.requested == "patient_choice" or _FOR_SELF.search(fold(turn.text)):
+            # Asked "for whom?", a bare "mnie" is an answer; anywhere else (the first message,
+            # a correction) only an explicit "dla mnie"/"for me" is.
+            padded = " " + " ".join(re.findall(r"\w+", turn.text.lower())) + " "
+            if current != "self" and any(f" {w.strip()} " in padded for w in SELF_WORDS):
                 return {"patient_choice": "self", "patient_name": None}
         return {}
 
@@ -410,13 +585,20 @@ class ValidateBookingForm(PortalForm):
     async def validate_preferred_date(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        first, _, _ = iso_window({"preferred_date": value})
+        try:
+            first = iso_window({"preferred_date": value})[0] if isinstance(value, str) else None
+        except ValueError:
+            first = None  # a payload such as /inform{"preferred_date":"jutro"}: no ISO date
         if first is None:
             return {"preferred_date": None}
         if first < datetime.now(ZONE).date():
             dispatcher.utter_message(text=say("date_in_past", language_of(tracker)))
-            return {"preferred_date": None, "date_end": None, "time_of_day": None}
-        return {"preferred_date": value}
+            return dict.fromkeys(DATE_SLOTS)
+        result: dict[str, Any] = {"preferred_date": value}
+        if tracker.get_slot("date_options"):
+            # A button answering "4 czy 11 grudnia?": that one day, with the time asked before.
+            result.update(date_end=first.isoformat(), date_options=None)
+        return result
 
     async def validate_patient_choice(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -613,11 +795,27 @@ class ActionAskPreferredDate(Action):
     ) -> list[EventType]:
         language = language_of(tracker)
         moving = tracker.get_slot("appointment_summary")
-        if tracker.active_loop_name == "reschedule_form" and moving:
+        options = tracker.get_slot("date_options") or []
+        if options:
+            self._ask_options(dispatcher, tracker, options)
+        elif tracker.active_loop_name == "reschedule_form" and moving:
             ask(dispatcher, tracker, say("ask_preferred_date_reschedule", language, summary=moving))
         else:
             ask(dispatcher, tracker, say("ask_preferred_date", language))
         return []
+
+    def _ask_options(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, options: list[str]
+    ) -> None:
+        """ "O który dzień chodzi: 4 czy 11 grudnia?" with a button per day."""
+        language = language_of(tracker)
+        days = [date.fromisoformat(day) for day in options]
+        pairs = [
+            (format_day(day, language), f'/inform{{"preferred_date":"{day.isoformat()}"}}')
+            for day in days
+        ]
+        text = say("ask_date_options", language, options=day_choice(days, language))
+        ask(dispatcher, tracker, text, pairs)
 
 
 class ActionAskPatientChoice(Action):

@@ -169,6 +169,11 @@ TEXTS: Texts = {
         "en": "When would suit you? E.g. “tomorrow at 10”, “next Tuesday morning”, "
         "“15 December” or “as soon as possible”.",
     },
+    # "w przyszły piątek" said when this week's Friday is still ahead: which one?
+    "ask_date_options": {
+        "pl": "O który dzień chodzi: {options}?",
+        "en": "Which day do you mean: {options}?",
+    },
     "ask_patient_choice": {
         "pl": "Dla kogo jest wizyta?",
         "en": "Who is the appointment for?",

@@ -247,25 +247,18 @@ NICKNAMES: dict[str, Sequence[str]] = {
     "oliwia": ("oliwka", "oliwki", "oliwii"),
 }
 
-_ORDINALS: dict[str, int] = {
-    "pierwsz": 1,
-    "first": 1,
-    "1st": 1,
-    "drug": 2,
-    "second": 2,
-    "2nd": 2,
-    "trzec": 3,
-    "third": 3,
-    "3rd": 3,
-    "czwart": 4,
-    "fourth": 4,
-    "4th": 4,
-    "piat": 5,
-    "fifth": 5,
-    "5th": 5,
-    "szost": 6,
-    "sixth": 6,
-}
+# Ordinal words in their case forms (folded). Whole words only: the weekdays "czwartek" and
+# "piątek" share the stems of "czwarty" and "piąty" and are never positions in a list.
+_ORDINALS: tuple[tuple[str, int], ...] = (
+    (r"pierwsz(?:y|a|e|ego|ej|ym|emu)|first|1st", 1),
+    (r"drug(?:i|a|ie|iego|iej|im|iemu)|second|2nd", 2),
+    (r"trzec(?:i|ia|ie|iego|iej|im|iemu)|third|3rd", 3),
+    (r"czwart(?:y|a|e|ego|ej|ym|emu)|fourth|4th", 4),
+    (r"piat(?:y|a|e|ego|ej|ym|emu)|fifth|5th", 5),
+    (r"szost(?:y|a|e|ego|ej|ym|emu)|sixth|6th", 6),
+)
+# "po drugiej", "przed piątą", "o czwartej": a clock hour, not a position.
+_CLOCK_BEFORE = r"(?<!\bpo )(?<!\bod )(?<!\bdo )(?<!\bo )(?<!\bprzed )(?<!\bokolo )"
 
 
 def _words(text: str) -> list[str]:
@@ -388,13 +381,16 @@ def physician_matches(text: str, last_name: str) -> bool:
 
 
 def ordinal(text: str) -> int | None:
-    """1-based position a reply picks from a list ("2", "drugi", "the first one", "nr 3")."""
-    folded = fold(text).strip()
-    number = re.fullmatch(r"(?:nr\.?|numer|number|no\.?|#)?\s*(\d{1,2})\s*[.)]?", folded)
+    """1-based position a reply picks from a list ("2", "4.", "nr 3", "drugi", "the fourth",
+    "the first one"); -1 for the last; ``None`` for anything else, weekdays included."""
+    folded = " ".join(fold(text).split())
+    number = re.fullmatch(
+        r"(?:nr\.?|numer|number|no\.?|#|opcj[ae]|option|termin)?\s*(\d{1,2})\s*[.)]?", folded
+    )
     if number:
         return int(number.group(1))
-    for stem, position in _ORDINALS.items():
-        if re.search(rf"\b{stem}", folded):
+    for words, position in _ORDINALS:
+        if re.search(rf"{_CLOCK_BEFORE}\b(?:{words})\b", folded):
             return position
     if re.search(r"\b(ostatni\w*|last)\b", folded):
         return -1

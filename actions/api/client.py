@@ -133,7 +133,13 @@ class HubClient:
 
     async def search_slots(self, **filters: Any) -> dict[str, Any]:
         """searchSlots: ``service``, ``service_type``, ``specialty``, ``physician_id``, ``city``,
-        ``date_from``, ``date_to`` (ISO), ``time_of_day``, ``limit``, ``offset``."""
+        ``date_from``, ``date_to`` (ISO), ``time_of_day``, ``time_from`` and ``time_to``
+        ("HH:MM" clinic-local; a slot starts at or after ``time_from`` and before ``time_to``),
+        ``exclude_weekdays`` (ISO weekday numbers, "1,7" or a sequence of ints), ``limit``,
+        ``offset``."""
+        weekdays = filters.get("exclude_weekdays")
+        if weekdays is not None and not isinstance(weekdays, str):
+            filters["exclude_weekdays"] = ",".join(str(day) for day in weekdays) or None
         return await self._call("GET", "/slots", params=filters, auth=False)
 
     # -- appointments -----------------------------------------------------------------------

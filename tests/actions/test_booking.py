@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from conftest import FormDriver, Hub
 
+from actions.api import HubClient, HubProblem
 from actions.booking import (
     ActionAskCity,
     ActionAskConfirmed,
@@ -96,7 +97,7 @@ async def test_a_full_booking_leaves_exactly_one_new_appointment(
     await form.say("tak", "affirm", candidates={"confirmed": True})
     assert form.slots["outcome"] == "booked"
     assert form.requested is None
-    assert "zarezerwowałem" in form.text()
+    assert "zarezerwowa" in form.text()
     assert "/visits.html" in form.text()
 
     after = hub.appointments(patient_token)
@@ -181,22 +182,6 @@ async def test_corrections_replace_earlier_answers_and_void_the_offer(
         assert {datetime.fromisoformat(s).weekday() for s in starts} == {3}
 
 
-async def test_two_answers_the_form_cannot_use_offer_to_stop(hub: Hub, patient_token: str) -> None:
-    form = booking(patient_token)
-    await form.say("chcę się umówić", "book_appointment")
-    assert form.requested == "service_type"
-    await form.say("bla bla", "nlu_fallback")
-    assert form.slots["invalid_answers"] == 1
-    assert form.requested == "service_type"
-    assert "Nie rozpoznałem rodzaju usługi" in form.text()
-    await form.say("coś tam", "inform")
-    assert form.requested == "continue_form"
-    assert form.payloads() == ["/affirm", "/deny"]
-    await form.say("przerwij", "deny", candidates={"continue_form": False})
-    assert form.slots["outcome"] == "stopped"
-    assert form.requested is None
-
-
 @pytest.mark.parametrize("intent", ["emergency", "human_handoff", "check_results", "help"])
 async def test_the_form_steps_aside_for_questions_and_emergencies(
     patient_token: str, intent: str
@@ -221,3 +206,251 @@ async def test_no_free_slot_offers_the_nearest_alternatives(hub: Hub, patient_to
     assert note != "offer_slots"
     assert form.payloads()
     assert "Nothing is free" in form.text() or "There is nothing free" in form.text()
+
+
+# -- dates, times and constraints in the form ---------------------------------------------------
+
+POLISH_MONTHS = ["stycznia", "lutego", "marca", "kwietnia", "maja", "czerwca", "lipca"]
+POLISH_MONTHS += ["sierpnia", "września", "października", "listopada", "grudnia"]
+
+
+def weekday_ahead(days: int = 2) -> date:
+    """The first weekday at least ``days`` days ahead."""
+    day = datetime.now(ZONE).date() + timedelta(days=days)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def polish(day: date) -> str:
+    return f"{day.day} {POLISH_MONTHS[day.month - 1]}"
+
+
+def local_starts(form: FormDriver) -> list[datetime]:
+    return [
+        datetime.fromisoformat(s["start"]).astimezone(ZONE)
+        for s in form.slots["offered_slots"]["items"]
+    ]
+
+
+async def test_every_fact_of_the_first_message_fills_its_slot(hub: Hub, patient_token: str) -> None:
+    day = weekday_ahead()
+    form = booking(patient_token)
+    # No NLU entities: the actions read the raw text themselves.
+    await form.say(
+        f"Chcę wizytę stacjonarną u internisty w Warszawie {polish(day)} po 10 dla Zosi",
+        "book_appointment",
+    )
+    assert form.slots["service_type"] == "in_person_visit"
+    assert form.slots["specialty"] == "internal-medicine"
+    assert form.slots["city"] == "Warszawa"
+    assert form.slots["preferred_date"] == day.isoformat()
+    assert form.slots["time_from"] == "10:00"
+    assert form.slots["patient_name"].startswith("Zofia")
+    assert form.requested == "slot_choice", form.text()
+    assert form.slots["offered_slots"]["note"] == "offer_slots", form.text()
+    starts = local_starts(form)
+    assert starts
+    assert all(s.date() == day and (s.hour, s.minute) >= (10, 0) for s in starts), starts
+    assert {s["city"] for s in form.slots["offered_slots"]["items"]} == {"Warszawa"}
+    assert "od 10:00" in form.text()
+
+
+async def test_an_english_first_message_keeps_date_part_of_day_and_physician(
+    hub: Hub, patient_token: str
+) -> None:
+    day = weekday_ahead()
+    form = booking(patient_token, language="en")
+    await form.say(
+        f"a telephone consultation with dr Kowalska on {day.day} {day.strftime('%B')} "
+        "in the afternoon",
+        "book_appointment",
+    )
+    assert form.slots["service_type"] == "telephone_consultation"
+    assert form.slots["physician_name"] == "dr n. med. Anna Kowalska"
+    assert form.slots["preferred_date"] == day.isoformat()
+    assert form.slots["time_of_day"] == "afternoon"
+    assert form.requested == "patient_choice", form.text()
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("pl", "teleporada u internisty {day} o 10, dla mnie"),
+        ("en", "a phone consultation with an internist on {day} at 10 for me."),
+    ],
+)
+async def test_for_me_in_the_first_message_is_the_patient(
+    hub: Hub, patient_token: str, language: str, text: str
+) -> None:
+    day = weekday_ahead()
+    words = polish(day) if language == "pl" else f"{day.day} {day.strftime('%B')}"
+    form = booking(patient_token, language=language)
+    await form.say(text.format(day=words), "book_appointment")
+    assert form.slots["patient_choice"] == "self"
+    assert form.slots["preferred_date"].startswith(day.isoformat())
+    assert form.requested == "slot_choice", form.text()
+    # A later correction replaces it: the patient's daughter instead.
+    await form.say("a właściwie dla Zosi" if language == "pl" else "actually for Zosia")
+    assert form.slots["patient_name"].startswith("Zofia")
+    await form.say("jednak dla mnie" if language == "pl" else "no, for me after all")
+    assert form.slots["patient_choice"] == "self"
+
+
+async def test_a_weekday_at_the_offer_is_a_new_search_never_a_slot_number(
+    hub: Hub, patient_token: str
+) -> None:
+    form = booking(patient_token)
+    await form.say(
+        "teleporada z internistą jak najszybciej",
+        "book_appointment",
+        candidates={"service_type": "teleporada", "specialty": "internistą"},
+    )
+    await form.say("dla mnie")
+    assert form.requested == "slot_choice"
+    thursday = (datetime.now(ZONE).date() + timedelta(days=1)).toordinal()
+    while date.fromordinal(thursday).weekday() != 3:
+        thursday += 1
+
+    await form.say("a może w czwartek?")
+    assert form.requested == "slot_choice", form.text()
+    assert form.slots["slot_choice"] is None
+    assert form.slots["preferred_date"] == date.fromordinal(thursday).isoformat()
+    if form.slots["offered_slots"]["note"] == "offer_slots":
+        assert {s.weekday() for s in local_starts(form)} == {3}
+
+    await form.say("chodzi mi o piątek w przyszłym tygodniu")
+    assert form.requested == "slot_choice", form.text()
+    assert form.slots["slot_choice"] is None
+    friday = date.fromisoformat(form.slots["preferred_date"])
+    assert friday.weekday() == 4
+    today = datetime.now(ZONE).date()
+    assert friday - (today - timedelta(days=today.weekday())) == timedelta(days=11)
+
+    offered_before = form.slots["offered_slots"]
+    await form.say("he's had a cough for a week")
+    assert form.slots["preferred_date"] == friday.isoformat()
+    assert form.slots["offered_slots"] == offered_before
+    assert form.slots["slot_choice"] is None
+
+    await form.say("czwarty")
+    assert form.slots["slot_choice"] == offered_before["items"][3]["id"]
+    assert form.requested == "confirmed"
+
+
+async def test_next_weekday_is_asked_back_before_any_search(hub: Hub, patient_token: str) -> None:
+    today = datetime.now(ZONE).date()
+    form = booking(patient_token)
+    await form.say(
+        "wizyta stacjonarna u internisty w Warszawie",
+        "book_appointment",
+        candidates={"service_type": "wizyta stacjonarna", "specialty": "internisty"},
+    )
+    assert form.requested == "preferred_date"
+    if today.weekday() == 6:
+        # On a Sunday every coming weekday is in next week already: one reading, no question.
+        await form.say("w przyszły wtorek")
+        assert form.slots["preferred_date"] == (today + timedelta(days=2)).isoformat()
+        return
+    tomorrow = today + timedelta(days=1)
+    names = ["poniedziałek", "wtorek", "środę", "czwartek", "piątek", "sobotę", "niedzielę"]
+    await form.say(f"w przyszły {names[tomorrow.weekday()]} po 10")
+    assert form.requested == "preferred_date", form.text()
+    assert form.slots["preferred_date"] is None
+    assert form.slots.get("offered_slots") is None
+    assert form.slots["time_from"] == "10:00"
+    later = tomorrow + timedelta(days=7)
+    expected = [f'/inform{{"preferred_date":"{d.isoformat()}"}}' for d in (tomorrow, later)]
+    assert form.payloads()[:2] == expected
+    assert f"{tomorrow.day}" in form.text() and " czy " in form.text()
+
+    await form.say(expected[1], candidates={"preferred_date": later.isoformat()})
+    assert form.slots["preferred_date"] == later.isoformat()
+    assert form.slots["date_end"] == later.isoformat()
+    assert form.slots["date_options"] is None
+    assert form.slots["time_from"] == "10:00"
+    assert form.requested == "patient_choice"
+
+
+async def test_a_typed_choice_answers_the_question_too(hub: Hub, patient_token: str) -> None:
+    form = booking(patient_token, language="en")
+    await form.say(
+        "phone consultation with an internist",
+        "book_appointment",
+        candidates={"service_type": "phone", "specialty": "internist"},
+    )
+    options = [weekday_ahead(2).isoformat(), (weekday_ahead(2) + timedelta(days=7)).isoformat()]
+    form.slots["date_options"] = options
+    await form.say(f"the {date.fromisoformat(options[1]).day}th")
+    assert form.slots["preferred_date"] == options[1], form.text()
+    assert form.slots["date_options"] is None
+    assert form.requested == "patient_choice"
+
+
+async def test_a_payload_that_is_no_date_is_refused(hub: Hub, patient_token: str) -> None:
+    form = booking(patient_token)
+    form.slots.update(service_type="telephone_consultation", specialty="internal-medicine")
+    await form.say('/inform{"preferred_date":"jutro"}', candidates={"preferred_date": "jutro"})
+    assert form.slots["preferred_date"] is None
+    assert form.requested == "preferred_date"
+
+
+async def test_bounds_and_excluded_weekdays_reach_the_search(hub: Hub, patient_token: str) -> None:
+    form = booking(patient_token)
+    await form.say(
+        "teleporada u internisty jak najszybciej, byle nie w poniedziałek, po 14",
+        "book_appointment",
+    )
+    assert form.slots["exclude_weekdays"] == "1"
+    assert form.slots["time_from"] == "14:00"
+    await form.say("dla mnie")
+    assert form.requested == "slot_choice", form.text()
+    assert form.slots["offered_slots"]["note"] == "offer_slots"
+    starts = local_starts(form)
+    assert all(s.weekday() != 0 and s.hour >= 14 for s in starts), starts
+    assert "bez poniedziałków" in form.text()
+
+    # A time alone keeps the days: "przed 15" now bounds the same open window.
+    await form.say("a jednak przed 15")
+    assert form.slots["time_from"] is None
+    assert form.slots["time_to"] == "15:00"
+    assert form.slots["exclude_weekdays"] == "1"
+    assert all(s.weekday() != 0 and s.hour < 15 for s in local_starts(form))
+
+
+async def test_nothing_free_on_the_asked_day_offers_the_nearest_days_in_that_city(
+    hub: Hub, patient_token: str
+) -> None:
+    saturday = datetime.now(ZONE).date() + timedelta(days=3)
+    while saturday.weekday() != 5:
+        saturday += timedelta(days=1)
+    form = booking(patient_token)
+    await form.say(
+        f"wizyta stacjonarna u internisty w Warszawie {polish(saturday)}",
+        "book_appointment",
+    )
+    await form.say("dla mnie")
+    assert form.requested == "slot_choice", form.text()
+    assert form.slots["offered_slots"]["note"] == "offer_other_days"
+    assert "nie ma wolnych" in form.text()
+    assert {s["city"] for s in form.slots["offered_slots"]["items"]} == {"Warszawa"}
+    # The Friday before is nearer than the Monday after.
+    assert local_starts(form)[0].date() == saturday - timedelta(days=1)
+
+
+async def test_the_client_sends_clock_bounds_and_weekdays_to_search_slots(hub: Hub) -> None:
+    async with HubClient(None, "en") as client:
+        page = await client.search_slots(
+            specialty="internal-medicine",
+            time_from="10:00",
+            time_to="11:00",
+            exclude_weekdays=[1, 2],
+            limit=50,
+        )
+        with pytest.raises(HubProblem) as refused:
+            await client.search_slots(time_from="25:00")
+    starts = [datetime.fromisoformat(s["start"]).astimezone(ZONE) for s in page["items"]]
+    assert starts
+    assert all(s.hour == 10 and s.isoweekday() not in (1, 2) for s in starts), starts
+    assert refused.value.code == "invalid_input"
+    assert [e["field"] for e in refused.value.errors] == ["time_from"]
