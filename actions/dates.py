@@ -102,7 +102,11 @@ _DAY_WORDS = re.compile(
     rf"\b{_WEEKDAY}\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s*(?:of\s+)?{_MONTH_NAME}\b|"
     rf"\b{_MONTH_NAME}\s+\d{{1,2}}\b|\b\d{{1,2}}[./-]\d{{1,2}}[./-]\d{{2,4}}\b|\b\d{{1,2}}/\d{{1,2}}\b|"
     r"\b(?:jutr\w*|pojutrz\w*|dzis\w*|dzisiaj|today|tomorrow|tmrw|tonight|tydz\w*|tygod\w*|"
-    r"weeks?|weekend\w*|miesi\w*|months?|pierwsz\w+\s+" + _MONTH_NAME + r")\b|"
+    r"weeks?|weekend\w*|miesi\w*|months?|styczen|stycz(?:nia|niu)|lut(?:y|ego|ym)|marzec|"
+    r"mar(?:ca|cu)|kwiecien|kwie(?:tnia|tniu)|czerwiec|czerw(?:ca|cu)|lipiec|lip(?:ca|cu)|"
+    r"sierpien|sierp(?:nia|niu)|wrzesien|wrze(?:snia|sniu)|pazdziernik\w*|listopad\w*|"
+    r"grudzien|grud(?:nia|niu)|january|february|april|june|july|august|september|october|"
+    r"november|december)\b|"
     r"\b(?:za|in)\s+\d+\s+(?:dni|days?)\b"
 )
 
@@ -179,6 +183,8 @@ _EXCLUSIONS = re.compile(
     rf"\b(?:oprocz|poza|procz|z\s+wyjatkiem)\s+{_WEEKDAY_LIST_PL}|"
     rf"\b(?:w|we)\s+{_WEEKDAY_LIST_PL}\s+nie\s+(?:moge|mozemy|dam\s+rady|damy\s+rady|pasuje|"
     r"mam\s+czasu|da\s+sie)|"
+    r"\bnie\s+(?:moge|mozemy|dam\s+rady|damy\s+rady|pasuje\s+mi|pasuja\s+mi)\s+(?:(?:w|we)\s+)?"
+    rf"{_WEEKDAY_LIST_PL}|"
     rf"\b(?:but|except(?:\s+for|\s+on)?|other\s+than|apart\s+from|besides|excluding|not)\s+"
     rf"(?:on\s+)?(?:a\s+)?{_WEEKDAY_LIST_EN}|"
     r"\bno\s+(?:mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays)\b|"

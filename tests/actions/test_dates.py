@@ -103,6 +103,10 @@ TABLE = [
     Phrase(
         "pl", "obojętnie, oprócz poniedziałku i piątku", D(2026, 12, 2), until=None, excluded=(1, 5)
     ),
+    Phrase(
+        "pl", "nie mogę w piątki, najlepiej po 16", D(2026, 12, 2), until=None, low=T(16),
+        excluded=(5,),
+    ),
     Phrase("pl", "między 10 a 12", D(2026, 12, 2), low=T(10), high=T(12)),
     Phrase("pl", "jutro po piętnastej", D(2026, 12, 3), low=T(15)),
     Phrase("pl", "w czwartek od 8 do 11", D(2026, 12, 3), low=T(8), high=T(11)),
@@ -402,6 +406,7 @@ def offer() -> list[dict[str, str]]:
         ("w przyszły piątek", None),
         ("he's had a cough for a week", None),
         ("od tygodnia mnie boli", None),
+        ("drugiego grudnia", None),
         ("9", None),
     ],
 )
