@@ -100,7 +100,12 @@ class AppointmentForm(PortalForm):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, turn: Turn
     ) -> dict[str, Any]:
         """List the visits once; pick the only one (or the one the request names)."""
-        if tracker.get_slot("appointment_choice") or tracker.get_slot("offered_appointments"):
+        # Listed afresh when the form starts: an earlier form's list may hold a visit cancelled
+        # since (action_finish_form does not clear ``offered_appointments``).
+        starting = turn.fresh and turn.requested is None
+        if not starting and (
+            tracker.get_slot("appointment_choice") or tracker.get_slot("offered_appointments")
+        ):
             return {}
         try:
             async with hub_for(tracker) as hub:

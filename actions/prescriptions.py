@@ -141,7 +141,10 @@ class ValidatePrescriptionForm(PortalForm):
             dispatcher.utter_message(text=say("login_required", turn.language))
             return {"outcome": "login"}
         changes: dict[str, Any] = {}
-        if tracker.get_slot("offered_prescriptions") is None:
+        # Listed afresh when the form starts: action_finish_form does not clear the list
+        # (common.FORM_SLOTS), and an order placed since must not be offered again.
+        starting = turn.fresh and turn.requested is None
+        if starting or tracker.get_slot("offered_prescriptions") is None:
             try:
                 async with hub_for(tracker) as hub:
                     history = await hub.list_prescriptions()

@@ -275,8 +275,10 @@ TEXTS: Texts = {
     },
     # -- cancel and reschedule --------------------------------------------------------------
     "no_upcoming": {
-        "pl": "Nie masz żadnych nadchodzących wizyt. Jeśli chcesz, umówię nową.",
-        "en": "You have no upcoming visits. I can book a new one if you like.",
+        "pl": "Nie masz żadnych nadchodzących wizyt (wszystkie wizyty: /visits.html). Jeśli "
+        "chcesz, umówię nową.",
+        "en": "You have no upcoming visits (all visits: /visits.html). I can book a new one if "
+        "you like.",
     },
     "ask_appointment_cancel": {
         "pl": "Którą wizytę chcesz odwołać?",

@@ -91,6 +91,8 @@ async def test_order_a_prescription_from_the_history(hub: Hub, patient_token: st
     assert [o["medication_name"] for o in pending] == ["Euthyrox N 50"]
 
     again = FormDriver("prescription_form", ValidatePrescriptionForm(), ASK, token=patient_token)
+    # The earlier form's list stays in the tracker (action_finish_form does not clear it).
+    again.slots["offered_prescriptions"] = order.slots["offered_prescriptions"]
     await again.say("recepta na Euthyrox", "order_prescription")
     # Already waiting for the physician: said so (with the day), not ordered again.
     titles = [b["title"] for m in again.said for b in m.get("buttons") or []]
