@@ -232,6 +232,12 @@ MESSAGES: Final[dict[str, dict[Language, str]]] = {
         "pl": "Ten termin został właśnie zajęty. Wybierz inny.",
         "en": "This slot has just been taken. Please choose another one.",
     },
+    "appointment_overlap": {
+        "pl": "O tej porze jest już umówiona inna wizyta tego pacjenta ({date}, {time}). "
+        "Można ją zachować i umówić obie albo wybrać inny termin.",
+        "en": "This patient already has another visit at that time ({date}, {time}). "
+        "You can keep it and book both, or choose another slot.",
+    },
     "slot_in_past": {
         "pl": "Ten termin już minął.",
         "en": "This slot is in the past.",

@@ -15,7 +15,7 @@ import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -273,6 +273,27 @@ class Api:
         response = await self.client.get("/api/v1/slots", params={"limit": 50, **query})
         assert response.status == 200, await response.text()
         return list((await response.json())["items"])
+
+    async def bookable_slots(self, user: User, count: int, **query: Any) -> list[dict[str, Any]]:
+        """``count`` free slots matching ``query`` that ``user`` may hold together: none
+        overlaps another or one of the user's booked visits (``appointment_overlap``)."""
+        response = await self.client.get(
+            "/api/v1/appointments", params={"period": "upcoming"}, headers=user.headers
+        )
+        assert response.status == 200, await response.text()
+
+        def span(item: dict[str, Any]) -> tuple[datetime, datetime]:
+            return datetime.fromisoformat(item["start"]), datetime.fromisoformat(item["end"])
+
+        taken = [span(a) for a in (await response.json())["items"] if a["status"] == "booked"]
+        chosen: list[dict[str, Any]] = []
+        for slot in await self.free_slots(**query):
+            start, end = span(slot)
+            if all(end <= s or start >= e for s, e in [*taken, *map(span, chosen)]):
+                chosen.append(slot)
+            if len(chosen) == count:
+                return chosen
+        raise AssertionError(f"fewer than {count} bookable slots for {query}")
 
     async def book(self, user: User, slot_id: str, **extra: Any) -> aiohttp.ClientResponse:
         return await self.client.post(

@@ -45,6 +45,7 @@ async def book_appointment(
             slot_id=body.slot_id,
             patient_id=body.patient_id,
             idempotency_key=body.idempotency_key,
+            allow_overlap=body.allow_overlap,
         ),
     )
     out = AppointmentOut.of(result.appointment, language)
@@ -113,5 +114,7 @@ async def reschedule_appointment(
     body: RescheduleAppointmentBody,
     language: Language,
 ) -> AppointmentOut:
-    appointment = await portal.booking.reschedule(principal, appointment_id, body.slot_id)
+    appointment = await portal.booking.reschedule(
+        principal, appointment_id, body.slot_id, allow_overlap=body.allow_overlap
+    )
     return AppointmentOut.of(appointment, language)

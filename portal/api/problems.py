@@ -34,6 +34,11 @@ class Problem(BaseModel):
     instance: str | None = None
     errors: list[FieldProblem] = Field(default_factory=list)
     retry_after: int | None = None
+    conflicting_appointment_id: str | None = Field(
+        default=None,
+        description="appointment_overlap: the patient's booked visit that overlaps the slot; "
+        "repeat the request with allow_overlap true to book anyway.",
+    )
 
 
 def problem_response(
@@ -67,6 +72,7 @@ def problem_response(
         instance=instance,
         errors=field_problems,
         retry_after=(params or {}).get("retry_after"),
+        conflicting_appointment_id=(params or {}).get("conflicting_appointment_id"),
     )
     return web.Response(
         status=status,

@@ -459,6 +459,11 @@ class BookAppointmentBody(Input):
     idempotency_key: Annotated[str | None, Field(min_length=1, max_length=128)] = Field(
         default=None, description="Repeating a booking with the same key returns the same one."
     )
+    allow_overlap: bool = Field(
+        default=False,
+        description="Book although the patient has a visit at an overlapping time (after a "
+        "409 appointment_overlap the patient confirmed it).",
+    )
 
 
 class CancelAppointmentBody(Input):
@@ -471,6 +476,10 @@ class RescheduleAppointmentBody(Input):
     """The new slot, of the same service."""
 
     slot_id: uuid.UUID
+    allow_overlap: bool = Field(
+        default=False,
+        description="Move although the patient has another visit at an overlapping time.",
+    )
 
 
 class AppointmentsQuery(Input):

@@ -330,7 +330,7 @@ async def test_rehabilitation_without_referral(api: Api, settings: Settings) -> 
 
 async def test_referral_is_used_once_and_released_by_cancelling(api: Api) -> None:
     patient = await api.login("demo.patient")
-    first, second = (await api.free_slots(service_type="rehabilitation"))[:2]
+    first, second = await api.bookable_slots(patient, 2, service_type="rehabilitation")
     booked = await ok(await api.book(patient, first["id"]), 201)
     assert booked["referral_id"] is not None
     await problem(await api.book(patient, second["id"]), 403, "referral_required")
@@ -515,7 +515,7 @@ async def test_reschedule_to_a_taken_slot_keeps_the_old_booking(api: Api) -> Non
 
 async def test_reschedule_keeps_the_referral_with_the_moved_appointment(api: Api) -> None:
     patient = await api.login("demo.patient")
-    first, moved_to, another = (await api.free_slots(service="rehab-physio"))[:3]
+    first, moved_to, another = await api.bookable_slots(patient, 3, service="rehab-physio")
     old = await ok(await api.book(patient, first["id"]), 201)
     new = await ok(await reschedule(api, patient, old["id"], moved_to["id"]))
     assert new["referral_id"] == old["referral_id"] is not None
@@ -663,3 +663,71 @@ async def test_get_by_another_physician_or_patient_is_not_found(
         [other_physician.account["id"], stranger.account["id"]]
     )
     assert {e.object_id for e in denied} == {visit["id"]}
+
+
+# -- one patient, one place at a time -------------------------------------------------------
+
+
+def at_the_same_time(slots: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Two free slots of different physicians that overlap in time."""
+    for i, first in enumerate(slots):
+        for second in slots[i + 1 :]:
+            if (
+                first["physician"]["id"] != second["physician"]["id"]
+                and first["start"] < second["end"]
+                and second["start"] < first["end"]
+            ):
+                return first, second
+    raise AssertionError("no two overlapping slots")
+
+
+async def test_overlapping_visit_is_refused_unless_the_patient_confirms(api: Api) -> None:
+    user = await api.full_patient()
+    first, second = at_the_same_time(await api.free_slots(limit=100))
+    booked = await ok(await api.book(user, first["id"]), 201)
+    body = await problem(await api.book(user, second["id"]), 409, "appointment_overlap")
+    assert body["conflicting_appointment_id"] == booked["id"]
+    start = datetime.fromisoformat(booked["start"])
+    assert start.strftime("%H:%M") in body["title"]
+    assert second["id"] in free_ids(await api.free_slots(limit=100))
+    both = await ok(await api.book(user, second["id"], allow_overlap=True), 201)
+    assert {a["id"] for a in await listed(api, user)} == {booked["id"], both["id"]}
+
+
+async def test_overlap_rule_holds_per_patient_for_children_too(api: Api) -> None:
+    guardian = await api.full_patient()
+    child_id = await add_child(api, guardian)
+    first, second = at_the_same_time(await api.free_slots(limit=100))
+    await ok(await api.book(guardian, first["id"], patient_id=child_id), 201)
+    await problem(
+        await api.book(guardian, second["id"], patient_id=child_id), 409, "appointment_overlap"
+    )
+    # The guardian's own visit at that time is another patient's: allowed.
+    await ok(await api.book(guardian, second["id"]), 201)
+
+
+async def test_reschedule_refuses_an_overlap_but_not_with_the_visit_it_moves(api: Api) -> None:
+    user = await api.full_patient()
+    slots = await api.free_slots(service="internal-medicine-visit", limit=100)
+    first, clash = at_the_same_time(slots)
+    await ok(await api.book(user, first["id"]), 201)
+    later = next(s for s in slots if s["start"] >= first["end"] and s["id"] != clash["id"])
+    moving = await ok(await api.book(user, later["id"]), 201)
+    await problem(
+        await reschedule(api, user, moving["id"], clash["id"]), 409, "appointment_overlap"
+    )
+    response = await api.client.post(
+        f"{APPOINTMENTS}/{moving['id']}/reschedule",
+        json={"slot_id": clash["id"], "allow_overlap": True},
+        headers=user.headers,
+    )
+    await ok(response)
+
+
+async def test_a_visit_may_move_onto_its_own_time(api: Api) -> None:
+    user = await api.full_patient()
+    slots = await api.free_slots(service="internal-medicine-visit", limit=100)
+    first, same_time = at_the_same_time(slots)
+    booked = await ok(await api.book(user, first["id"]), 201)
+    moved = await ok(await reschedule(api, user, booked["id"], same_time["id"]))
+    assert moved["start"] == same_time["start"]
