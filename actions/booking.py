@@ -675,10 +675,18 @@ class ValidateBookingForm(PortalForm):
         patient = tracker.get_slot("patient_choice")
         patient_id = None if patient in (None, "self") else str(patient)
         key = hashlib.sha256(f"{tracker.sender_id}:{slot_id}:{patient_id}".encode()).hexdigest()
+        # After an overlap warning for this very slot, the patient's yes means "book both".
+        insisted = overlap_warning_for(tracker, slot_id) is not None
         try:
             async with hub_for(tracker) as hub:
-                appointment = await hub.book_appointment(slot_id, patient_id, f"rasa-{key[:40]}")
+                appointment = await hub.book_appointment(
+                    slot_id, patient_id, f"rasa-{key[:40]}", allow_overlap=insisted
+                )
         except HubProblem as error:
+            if error.code == "appointment_overlap" and not insisted:
+                # The patient already has a visit then: say so and ask again, yes or no.
+                warning = {"slot": slot_id, "text": error.title}
+                return {"confirmed": None, "overlap_warning": warning}
             if error.code in RETRY_WITH_OTHER_SLOT:
                 report_error(dispatcher, error, turn.language)
                 return {"slot_choice": None, "confirmed": None, "search_key": None}
@@ -688,6 +696,15 @@ class ValidateBookingForm(PortalForm):
         summary = appointment_summary(appointment, turn.language, tracker.get_slot("patient_name"))
         dispatcher.utter_message(text=say("booked", turn.language, summary=summary))
         return {"outcome": "booked"}
+
+
+def overlap_warning_for(tracker: Tracker, slot_id: str) -> str | None:
+    """The hub's ``appointment_overlap`` text when it was given for ``slot_id`` (a slot chosen
+    since then needs its own check), else ``None``."""
+    warning = tracker.get_slot("overlap_warning")
+    if isinstance(warning, dict) and warning.get("slot") == slot_id:
+        return str(warning.get("text") or "")
+    return None
 
 
 def appointment_summary(
@@ -899,6 +916,9 @@ class ActionAskConfirmed(Action):
         elif form == "prescription_form":
             medication = tracker.get_slot("prescription_summary") or {}
             text = say("ask_confirmed_prescription", language, **medication)
+        elif chosen and overlap_warning_for(tracker, chosen["id"]):
+            warning = overlap_warning_for(tracker, chosen["id"])
+            text = say("ask_confirmed_overlap", language, warning=warning)
         elif chosen:
             summary = slot_summary(chosen, language, tracker.get_slot("patient_name"))
             text = say("ask_confirmed_booking", language, summary=summary)

@@ -44,6 +44,7 @@ FORM_SLOTS = (
     "patient_name",
     "slot_choice",
     "offered_slots",
+    "overlap_warning",
     "search_key",
     "appointment_choice",
     "appointment_summary",

@@ -211,6 +211,10 @@ TEXTS: Texts = {
         "pl": "Wybierz termin przyciskiem (albo napisz jego numer z listy) lub podaj inny dzień.",
         "en": "Pick a slot with a button (or type its number) or tell me another day.",
     },
+    "ask_confirmed_overlap": {
+        "pl": "{warning} Czy mimo to zarezerwować ten termin?",
+        "en": "{warning} Book this slot anyway?",
+    },
     "ask_confirmed_booking": {
         "pl": "Potwierdzasz rezerwację? {summary}",
         "en": "Shall I book it? {summary}",

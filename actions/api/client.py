@@ -145,10 +145,18 @@ class HubClient:
     # -- appointments -----------------------------------------------------------------------
 
     async def book_appointment(
-        self, slot_id: str, patient_id: str | None = None, idempotency_key: str | None = None
+        self,
+        slot_id: str,
+        patient_id: str | None = None,
+        idempotency_key: str | None = None,
+        *,
+        allow_overlap: bool = False,
     ) -> dict[str, Any]:
-        """bookAppointment (the hub records the source "assistant" for bearer-token calls)."""
+        """bookAppointment (the hub records the source "assistant" for bearer-token calls);
+        ``allow_overlap`` books although the patient has a visit at that time."""
         body: dict[str, Any] = {"slot_id": slot_id}
+        if allow_overlap:
+            body["allow_overlap"] = True
         if patient_id:
             body["patient_id"] = patient_id
         if idempotency_key:

@@ -454,3 +454,46 @@ async def test_the_client_sends_clock_bounds_and_weekdays_to_search_slots(hub: H
     assert all(s.hour == 10 and s.isoweekday() not in (1, 2) for s in starts), starts
     assert refused.value.code == "invalid_input"
     assert [e["field"] for e in refused.value.errors] == ["time_from"]
+
+
+async def test_a_visit_at_the_same_time_is_named_and_booked_only_on_a_second_yes(
+    hub: Hub, patient_token: str
+) -> None:
+    form = booking(patient_token, language="en")
+    await form.say(
+        "I need a telephone consultation with an internist",
+        "book_appointment",
+        candidates={"service_type": "telephone", "specialty": "internist"},
+    )
+    await form.say("as soon as possible")
+    await form.say('/inform{"patient_choice":"self"}', candidates={"patient_choice": "self"})
+    assert form.requested == "slot_choice", form.text()
+    payload = next(p for p in form.payloads() if "slot_choice" in p)
+    chosen = payload_value(payload, "slot_choice")
+    await form.say(payload, candidates={"slot_choice": chosen})
+    assert form.requested == "confirmed"
+
+    # Meanwhile the patient books another visit at that very time on the portal.
+    bearer = {"Authorization": f"Bearer {patient_token}"}
+    offered = {s["id"]: s for s in form.slots["offered_slots"]["items"]}
+    start = offered[chosen]["start"]
+    day, clock = start[:10], start[11:16]
+    query = f"/slots?date_from={day}&date_to={day}&time_from={clock}&limit=100"
+    same_time = [
+        s for s in hub.call("GET", query)["items"] if s["start"] == start and s["id"] != chosen
+    ]
+    assert same_time, "no second slot at the same time"
+    hub.call("POST", "/appointments", {"slot_id": same_time[0]["id"]}, bearer)
+    before = hub.appointments(patient_token)
+
+    await form.say("yes", "affirm", candidates={"confirmed": True})
+    assert form.requested == "confirmed"
+    assert "already has another visit" in form.text()
+    assert "anyway" in form.text()
+    assert form.payloads() == ["/affirm", "/deny"]
+    assert hub.appointments(patient_token) == before
+
+    await form.say("yes", "affirm", candidates={"confirmed": True})
+    assert form.slots["outcome"] == "booked", form.text()
+    booked = [a for a in hub.appointments(patient_token) if a not in before]
+    assert [a["start"] for a in booked] == [start]
