@@ -38,6 +38,17 @@ _SPELLINGS = {
     "dont": "don't",
     "doesnt": "doesn't",
     "isnt": "isn't",
+    "didnt": "didn't",
+    "wasnt": "wasn't",
+    "werent": "weren't",
+    "arent": "aren't",
+    "couldnt": "couldn't",
+    "wouldnt": "wouldn't",
+    "shouldnt": "shouldn't",
+    "havent": "haven't",
+    "hasnt": "hasn't",
+    "thats": "that's",
+    "theres": "there's",
     "wont": "won't",
     "im": "i'm",
     "ive": "i've",
@@ -63,6 +74,11 @@ _SPELLINGS = {
 }
 
 
+_CONTRACTIONS = frozenset(
+    {"he's", "she's", "it's", "that's", "there's", "what's", "who's", "let's", "where's"}
+)
+
+
 def fold(text: str) -> str:
     """``text`` in lower case without diacritics ("Łódź" -> "lodz")."""
     decomposed = unicodedata.normalize("NFKD", text.translate(_NOT_DECOMPOSED))
@@ -77,4 +93,6 @@ def normalise(text: str) -> str:
     folded = _REPEATS.sub(r"\1", folded)
     words = [w.strip("'") for w in _NOT_WORD.sub(" ", folded).split()]
     words = [_SPELLINGS.get(w, w) for w in words if w]
+    # A possessive "grandma's pills" reads as "grandma pills"; "he's", "it's" stay.
+    words = [w[:-2] if w.endswith("'s") and w not in _CONTRACTIONS else w for w in words]
     return " " + " ".join(words) + " "
