@@ -142,6 +142,9 @@ export const STRINGS = {
     "book.results": "Wolne terminy",
     "book.book": "Umów",
     "book.booked": "Umówiono wizytę: {when}.",
+    "overlap.book_anyway": "Umów mimo to",
+    "overlap.choose_another": "Wybierz inny termin",
+    "overlap.chosen": "Wybrany termin: {when}, {physician}.",
 
     "time.morning": "Rano (do 12:00)",
     "time.afternoon": "Po południu (12–17)",
@@ -618,6 +621,9 @@ export const STRINGS = {
     "book.results": "Free slots",
     "book.book": "Book",
     "book.booked": "Booked: {when}.",
+    "overlap.book_anyway": "Book anyway",
+    "overlap.choose_another": "Choose another time",
+    "overlap.chosen": "Chosen slot: {when}, {physician}.",
 
     "time.morning": "Morning (before 12:00)",
     "time.afternoon": "Afternoon (12–17)",

@@ -1,7 +1,9 @@
 // Visits: upcoming and past with their status history; cancel, reschedule; book through a
 // search form (service type, specialty, city, dates, time of day) for oneself or a child.
+// A slot that overlaps another visit of the same patient is asked about on the page (book
+// anyway / choose another time), never in a native confirm() dialog.
 import {
-  page, h, t, api, notice, describe, formatDateTime, label, place, facts, field, randomId,
+  page, h, t, api, ApiError, notice, describe, formatDateTime, label, place, facts, field, randomId,
   showFormErrors, clearFormErrors,
 } from "../app.js";
 
@@ -15,6 +17,79 @@ function isoDate(date) {
   return date.toISOString().slice(0, 10);
 }
 
+// The open overlap question of each message area: asking about another slot answers it first.
+const ASKING = new WeakMap();
+
+/**
+ * Ask in `box` whether to keep both visits after the hub's 409 `appointment_overlap`. The
+ * hub's title (in the page's language: it names the other visit's date and time) goes in as
+ * text, with the slot chosen (the question sits above the list, maybe far from that slot).
+ * Resolves to `{ yes, settle, refocus }`: yes for "book anyway", whose question stays, its
+ * buttons disabled, until `settle()`; no for "choose another time" or Escape (refocus: the
+ * focus goes back to the slot) or for a question about another slot (which keeps the focus).
+ */
+function askAboutOverlap(box, error, slot) {
+  ASKING.get(box)?.(false, false);
+  const id = "overlap-" + randomId();
+  const anyway = h("button", { type: "button", class: "overlap-anyway" }, t("overlap.book_anyway"));
+  const another = h("button", { type: "button", class: "secondary overlap-another" }, t("overlap.choose_another"));
+  const question = h(
+    "div",
+    { class: "notice notice-info overlap", role: "alertdialog", "aria-labelledby": id + "-text", "aria-describedby": id + "-slot" },
+    h("p", { id: id + "-text" }, describe(error)),
+    h("p", { id: id + "-slot", class: "muted" }, t("overlap.chosen", { when: formatDateTime(slot.start), physician: slot.physician.name })),
+    h("div", { class: "actions" }, anyway, another),
+  );
+  box.prepend(question);
+  anyway.focus();
+  return new Promise((resolve) => {
+    let answered = false;
+    const answer = (yes, refocus = true) => {
+      if (answered) return;
+      answered = true;
+      ASKING.delete(box);
+      if (yes) {
+        anyway.disabled = another.disabled = true;
+        question.setAttribute("aria-busy", "true");
+      } else {
+        question.remove();
+      }
+      resolve({ yes, refocus, settle: () => question.remove() });
+    };
+    ASKING.set(box, answer);
+    anyway.addEventListener("click", () => answer(true));
+    another.addEventListener("click", () => answer(false));
+    question.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") answer(false);
+    });
+  });
+}
+
+/**
+ * Book or move with `send(allowOverlap)`; `button` (the slot's, disabled by the caller) is
+ * enabled again when the patient chooses another time. An `appointment_overlap` refusal is
+ * asked about in `box`; "book anyway" repeats the same request with allow_overlap. Resolves
+ * to the hub's answer, or null when the patient chose another time; other failures reject.
+ */
+async function sendAskingAboutOverlap(send, box, slot, button) {
+  try {
+    return await send(false);
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.code !== "appointment_overlap") throw error;
+    const { yes, refocus, settle } = await askAboutOverlap(box, error, slot);
+    if (!yes) {
+      button.disabled = false;
+      if (refocus && button.isConnected) button.focus();
+      return null;
+    }
+    try {
+      return await send(true);
+    } finally {
+      settle();
+    }
+  }
+}
+
 function slotList(slots, actionKey, onChoose) {
   if (!slots.length) return notice("info", t("visits.no_slots"));
   return h(
@@ -23,7 +98,7 @@ function slotList(slots, actionKey, onChoose) {
     slots.map((slot) =>
       h(
         "li",
-        { class: "slot" },
+        { class: "slot", "data-slot-id": slot.id },
         h("div", {}, h("strong", {}, formatDateTime(slot.start)), " · ", slot.service.name),
         h("div", { class: "muted" }, slot.physician.name, " · ", place(slot)),
         h("button", { type: "button", onclick: (event) => onChoose(slot, event.currentTarget) }, t(actionKey)),
@@ -86,7 +161,14 @@ function appointmentCard(item, { upcoming, reload }) {
         const list = slotList(others, "visits.choose", async (slot, button) => {
           button.disabled = true;
           try {
-            await api(`/appointments/${item.id}/reschedule`, { method: "POST", body: { slot_id: slot.id } });
+            const moved = await sendAskingAboutOverlap(
+              (allowOverlap) => api(`/appointments/${item.id}/reschedule`, {
+                method: "POST",
+                body: { slot_id: slot.id, allow_overlap: allowOverlap || undefined },
+              }),
+              area, slot, button,
+            );
+            if (!moved) return;
             await reload(t("visits.rescheduled", { when: formatDateTime(slot.start) }));
           } catch (error) {
             button.disabled = false;
@@ -155,11 +237,23 @@ async function bookingForm(me, reload) {
         h("h3", {}, t("book.results")),
         slotList(found.items, "book.book", async (slot, button) => {
           button.disabled = true;
+          // One key for the first try and its repetition with allow_overlap: the refusal
+          // stored nothing, and a retried "book anyway" still cannot book twice.
+          const idempotencyKey = randomId();
           try {
-            await api("/appointments", {
-              method: "POST",
-              body: { slot_id: slot.id, patient_id: patientId || undefined, idempotency_key: randomId() },
-            });
+            const booked = await sendAskingAboutOverlap(
+              (allowOverlap) => api("/appointments", {
+                method: "POST",
+                body: {
+                  slot_id: slot.id,
+                  patient_id: patientId || undefined,
+                  idempotency_key: idempotencyKey,
+                  allow_overlap: allowOverlap || undefined,
+                },
+              }),
+              results, slot, button,
+            );
+            if (!booked) return;
             await reload(t("book.booked", { when: formatDateTime(slot.start) }));
           } catch (error) {
             button.disabled = false;
