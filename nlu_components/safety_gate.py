@@ -7,7 +7,8 @@ It runs after the intent classifier and before the ``FallbackClassifier`` (``con
   ``{"kind", "categories", "source": "rules"}`` for the actions;
 - no rule matched but the model says ``emergency``: the model is a second opinion. It is kept
   (``source: "model"``) when its confidence reaches ``model_threshold`` and the message has no
-  words that only look alarming ("running out of", "wyniki", a past or family context);
+  words that only look alarming ("running out of", "wyniki"), no past, chronic, family or
+  medicine context and no "I am safe" / "not an emergency";
   otherwise ``emergency`` is taken out of the ranking and the next intent stands (and the
   fallback classifier may still call it ``nlu_fallback``).
 """
@@ -70,14 +71,16 @@ class SafetyGate(GraphComponent, IntentClassifier):
         if found.alarm:
             top = {"name": EMERGENCY, "confidence": 1.0}
             message.set(INTENT, top, add_to_output=True)
-            rest = [item for item in ranking if item.get("name") != EMERGENCY]
-            message.set(INTENT_RANKING_KEY, [top, *rest], add_to_output=True)
+            # The ranking is the rule's alone: with the model's runner-up in it, a confident
+            # runner-up would make the fallback classifier call the message ambiguous.
+            message.set(INTENT_RANKING_KEY, [top], add_to_output=True)
             message.set(SAFETY, _finding(found.kind, found.categories, "rules"), add_to_output=True)
             return
         if intent.get("name") != EMERGENCY:
             return
         confidence = float(intent.get("confidence") or 0.0)
-        if confidence >= self.model_threshold and not found.benign and not found.silenced:
+        vetoed = found.benign or found.silenced or found.context
+        if confidence >= self.model_threshold and not vetoed:
             message.set(SAFETY, _finding("emergency", (), "model"), add_to_output=True)
             return
         rest = [item for item in ranking if item.get("name") != EMERGENCY]

@@ -62,6 +62,8 @@ _EMERGENCY: dict[str, tuple[str, ...]] = {
         r"(w|za) (mostku|mostkiem)",
         r"(boli|kluje|sciska) (mnie |go |ja |ja |mu |jej )?serce",
         r"(blady|blada|szary|szara) i (caly |cala )?(spocony|spocona|zlany potem)",
+        r"(zlapal|zlapala|trzyma)\w* sie za (serce|klatke|piers)",
+        r"(clutch|grab|grabbed|clutched|holding)\w* (his|her|my) (heart|chest)",
     ),
     "breathing": (
         r"(nie|ledwo) (moge|moze|mozemy|jestem w stanie|da sie) (zlapac )?(oddychac|oddechu|tchu|nabrac powietrza)",
@@ -88,13 +90,16 @@ _EMERGENCY: dict[str, tuple[str, ...]] = {
         r"inhaler (is )?(not|isn't) (working|helping)",
         r"inhalator (nie )?(dziala|pomaga)",
         r"ledwo (oddycham|oddycha|lapie oddech|lapie powietrze)",
+        r"(can't|cannot) get (any )?air",
+        r"(lips|usta) (\w+ )?(going |turning |robia sie )?(purple|blue|fioletow|sin)\w*",
+        r"\bwheezing\b (\w+ )?(so |really |very )?bad",
     ),
     "unconscious": (
         r"nieprzytomn\w*",
         r"(stracil|stracila|straci|traci)\w* przytomnosc",
         r"utrat\w* przytomnosci",
         r"\bzemdl(al|ala|alem|alam|eje|ala|eli|ony)\b",
-        r"nie (reaguje|odpowiada|rusza sie|daje sie obudzic|mozna (go|jej|jego) (obudzic|dobudzic|docucic))",
+        r"(?<!mi )(?<!nam )(?<!to )nie (reaguje|odpowiada|rusza sie|daje sie obudzic|mozna (go|jej|jego) (obudzic|dobudzic|docucic))",
         r"nie (moge|mozemy) (go|jej|jego) (obudzic|dobudzic|docucic)",
         r"\bunconscious\b",
         r"passed out",
@@ -111,6 +116,8 @@ _EMERGENCY: dict[str, tuple[str, ...]] = {
         r"blacked out",
         r"blacking out",
         r"not making sense",
+        r"osun(al|ela|ela|ql)\w* (sie )?(na|po)",
+        r"\bosunal\w*",
     ),
     "stroke": (
         r"\budar\w*",
@@ -145,6 +152,11 @@ _EMERGENCY: dict[str, tuple[str, ...]] = {
         r"slab\w* (lewa|prawa) (strone|strona|reke|reka)",
         r"(nagle )?przestal\w* (rozumiec|mowic)",
         r"(can't|cannot) (lift|raise) (my|his|her) (left|right) (arm|leg)",
+        r"mowi od rzeczy",
+        r"nie moze znalezc slow",
+        r"(buzie|buzia|twarz|usta) (ma )?(krzyw|opadniet)\w*",
+        r"(face|mouth) (has )?(dropped|fallen)",
+        r"words are (all )?slurred",
     ),
     "bleeding": (
         r"\bkrwotok\w*",
@@ -209,6 +221,10 @@ _EMERGENCY: dict[str, tuple[str, ...]] = {
         r"(wild )?mushrooms? .{0,40}(vomit|sick|poison)",
         r"(ate|swallowed|eaten|took) (\w+ ){0,3}(pills|tablets|meds|medicine|medication)(?! (for|on time|today|every))",
         r"(drank|drunk|swallowed) (\w+ ){0,2}(cleaner|bleach|detergent|fluid)",
+        r"(zjadl|zjadla|polknal|polknela|wzial|wziela|lyknal|lyknela)\w* (\w+ ){0,2}(cale|cala|wszystkie|dziesiec|kilkanascie|\d+) (\w+ ){0,2}(opakowanie|tabletek|tabletki|lekow|kapsulek|pastylek)",
+        r"(ate|swallowed|took) (a |the )?(whole|entire|full) (pack|packet|box|bottle|strip)",
+        r"(tabletk|lek)\w* (\w+ ){0,3}(zamiast|myslal\w* ze to cukierki)",
+        r"(thinking|thought) (they|it) (were|was) (sweets|candy)",
     ),
     "accident": (
         r"\bwypad(ek|ku)\b",
@@ -243,6 +259,10 @@ _EMERGENCY: dict[str, tuple[str, ...]] = {
         r"\bcrushed\b",
         r"locked in a (hot )?car",
         r"can't feel (my|his|her) legs",
+        r"fell (out of|from|off) (a |the )?(\w+ )?(\w+ )?(window|balcony|roof)",
+        r"(wypadl|wypadla)\w* (z|przez) (okna|balkonu)",
+        r"fell into (a |the )?(pool|pond|river|lake|water)",
+        r"(wpadl|wpadla)\w* do (wody|basenu|stawu|rzeki|jeziora)",
     ),
     "anaphylaxis": (
         r"anafilak\w*",
@@ -274,6 +294,8 @@ _EMERGENCY: dict[str, tuple[str, ...]] = {
         r"pian\w* (z|na) ust\w*",
         r"foaming at the mouth",
         r"(febrile|epileptic|having a|having an|had a|had an) (\w+ )?(fit|seizure)",
+        r"(drugi|trzeci|kolejny) napad (pod rzad|z rzedu)",
+        r"nie odzyskal\w* przytomnosci",
     ),
     "child": (
         r"(dziecko|niemowl\w*|synek|coreczka|syn|corka|maluch|bobas|noworod\w*) (\w+ ){0,3}(nie oddycha|dusi sie|sie dusi|zakrztusil|zadlawil|polknel|zsinial|jest sin|nie reaguje|ma drgawki|wypadl|spadl|topi|jest nieprzytomn)\w*",
@@ -308,14 +330,17 @@ _HISTORY = (
     r"\b(\d+|kilka|pare|dwa|dwie|trzy|cztery|piec|wiele|kilkanascie) (lat|lata|miesiecy|miesiace|miesiac|tygodni|tygodnie|dni) temu\b",
     r"\b(rok|miesiac|tydzien) temu\b",
     r"\b(years?|months?|weeks?|a year|a month) ago\b",
-    r"\bw (zeszlym|ubieglym|poprzednim) (roku|miesiacu)\b",
+    r"\bw (zeszlym|ubieglym|poprzednim) (roku|miesiacu|tygodniu)\b",
+    r"\blast week\b",
+    r"\bnastepnym razem\b",
+    r"\bnext time\b",
     r"\blast (year|month|summer|winter|spring|autumn)\b",
     r"\bw przeszlosci\b",
     r"\bin the past\b",
     r"\bhistory of\b",
     r"\bw wywiadzie\b",
     r"\b(po|after) (przebytym |przebytej )?(zawale|udarze|urazie|operacji)\b",
-    r"\bod (miesiaca|tygodnia|tygodni|miesiecy|roku|lat|pol roku|kilku dni|kilku tygodni|dawna|dluzszego czasu)\b",
+    r"\bod (miesiaca|tygodnia|tygodni|miesiecy|roku|lat|pol roku|kilku dni|kilku tygodni|kilku miesiecy|paru miesiecy|kilku lat|paru lat|dawna|dluzszego czasu)\b",
     r"\bfor (weeks|months|a month|a week|years|ages|a while|a long time|\d+ (weeks|months|years))\b",
     r"\b(w|in) (styczniu|lutym|marcu|kwietniu|maju|czerwcu|lipcu|sierpniu|wrzesniu|pazdzierniku|listopadzie|grudniu|january|february|march|april|may|june|july|august|september|october|november|december)\b",
     r"\b(w|in) (19|20)\d\d\b",
@@ -342,9 +367,18 @@ _HISTORY = (
     r"\b(seizure|epilepsy|heart|stroke|blood pressure|asthma|padaczk\w*|serc\w*) (meds|medication|medicine|pills|tablets|prescription|inhaler|lekow|leki|tabletki)\b",
     r"\b(badani\w*|wynik\w*|results?|test|tests|scan|ekg|echo|holter)\b",
     r"\b(ryzyk|risk|zapobieg|prevent|profilakty)\w*",
-    r"\b(szkoleni|kurs|training|course|first aid|pierwszej pomocy)\w*",
-    r"\b(gdyby|jesli kiedys|what if|what should i do if|co robic gdy|co zrobic jesli|jak rozpoznac|how to recognise|how to recognize|objawy|symptoms of)\b",
+    r"\b(szkoleni|kurs|training|course|class|classes|first aid|pierwszej pomocy)\w*",
+    r"\b(mild|lekk\w*|slight)\b",
+    r"\b(goi sie|healing|healed|zagojon\w*|scar|blizn\w*)\b",
+    r"\b(gdyby|jesli kiedys|what if|what should i do if|co robic gdy|co zrobic jesli|jak rozpoznac|po czym poznac|how to recognise|how to recognize|jakie (sa )?objawy|what are (the )?(signs|symptoms) of)\b",
 )
+# The patient says they are safe: with no rule matched, a model's "emergency" is overruled.
+_REASSURED = (
+    r"\b(not|i'm not|i am not|nie jestem) (in )?(any )?(danger|niebezpieczenstwie)\b",
+    r"\b(nic mi nie (jest|grozi)|i'm (fine|safe|ok|okay))\b",
+    r"\b(allergic|uczulon\w*|alergi\w*) (\w+ ){0,6}(desensit|odczul|allergist|alergolog)\w*",
+)
+
 # The patient says it is no emergency: a medical rule is silenced whatever else is said.
 _NOT_EMERGENCY = (
     r"\b(nie jest to|to nie|to nie jest|nie) nagl\w* (wypadek|stan|przypadek)\b",
@@ -355,8 +389,8 @@ _NOT_EMERGENCY = (
 
 # Words that say it is happening now: they override the contexts above.
 _NOW = (
-    r"\b(teraz|wlasnie|nagle|przed chwila|chwile temu|minut\w* temu|godzin\w* temu|natychmiast|pomocy|ratunku|karetk\w*|pogotowi\w*|112|999|911)\b(?! (chce|chcialbym|chcialabym|potrzebuje|prosze|musze|bym|szukam|pytam|zapisz|umow))",
-    r"\b(now|right now|just now|suddenly|help|urgent|minutes ago|an hour ago|hours ago|ambulance)\b(?! (i )?(need|want|would|looking|please|book|asking))",
+    r"\b(teraz|wlasnie|nagle|przed chwila|chwile temu|minut\w* temu|godzin\w* temu|natychmiast|pomocy|ratunku|karetk\w*|pogotowi\w*|112|999|911|zamiast|przez pomylke|pomylil\w*)\b(?! (chce|chcialbym|chcialabym|potrzebuje|prosze|musze|bym|szukam|pytam|zapisz|umow))",
+    r"\b(now|right now|just now|suddenly|help|urgent|minutes ago|an hour ago|hours ago|ambulance|by mistake|instead of)\b(?! (i )?(need|want|would|looking|please|book|asking))",
 )
 
 # -- crisis: suicide and self-harm ----------------------------------------------------------------
@@ -495,6 +529,29 @@ _CRISIS: dict[str, tuple[str, ...]] = {
         r"\b(uzbieral|nazbieral|zebral)\w* (\w+ )?(tabletk|lek)\w*",
         r"\bwezme (je )?wszystkie\b",
         r"\b(no|nothing|any) (reason|point) (to|in) (keep |keeping |go on |going on )?(live|living|going on|go on)\b",
+        r"\b(zasnela|zasnal|zasnac) i (juz )?(nigdy )?sie nie obudzil\w*",
+        r"\b(powiedzial|powiedziala|mowi|napisal\w*|grozi)\w*,? (ze )?(\w+ ){0,2}sie (powiesi|zabije|zastrzeli|otruje|utopi)",
+        r"\bsie (powiesi|zabije|zastrzeli|otruje|utopi)\b",
+        r"\bchce ze soba skonczyc\b",
+        r"\bsie (\w+ ){0,2}(zabije|zabic|powiesze|powiesic|zastrzele)\b",
+        r"\bze soba skonczyc\b",
+        r"\bpo (prostu )?sie zabije\b",
+        r"\b(zastrzel|zastrzele|zastrzeli)\w* sie\b",
+        r"\bpo co (mam|mi) (dalej )?zyc\b",
+        r"\b(lzej|lepiej) (\w+ ){0,2}jak mnie nie bedzie\b",
+        r"\b(zeby|aby) to sie (wreszcie |juz )?skonczylo\b",
+        r"\bto skoncze\b",
+        r"\bsznur (juz )?mam\b",
+        r"\b(jego|jej|moj|moja|to) ostatni (dzien|wieczor)\b",
+        r"\b(potracil|przejechal|zabil)\w* (mnie )?(samochod|pociag|auto)\w* i (bylo|byloby|bedzie) po wszystkim\b",
+        r"\bbylo po wszystkim\b",
+        r"\b(shoot|shooting|hang|drown|poison)\w* (himself|herself|themselves|myself)\b",
+        r"\b(today|tonight) is (his|her|my) last day\b",
+        r"\blast day\b.{0,30}\bsorry\b",
+        r"\bmake it stop for good\b",
+        r"\bfor good\b.{0,20}\b(stop|end|over)\b",
+        r"\bwish a (car|train|bus|truck) would hit me\b",
+        r"\bso it would (all )?be over\b",
     ),
     "self_harm": (
         r"\b(tne|tniesz|tnie|ciac|ciachac|ciachnac|pocialem|pocielam|pocielam|pocielem|pociac) (sie|siebie)\b",
@@ -521,6 +578,11 @@ _CRISIS: dict[str, tuple[str, ...]] = {
         r"\bpociet\w* (rak|rece|ramion|nadgarstk|ud)\w*",
         r"\b(his|her|their|my) cut (arms|wrists|legs)\b",
         r"\b(hitting|hit|punching|bruising|burning|scratching) myself\b",
+        r"\b(burning|burnt|burned|cutting|cut|slashing|slashed) my (arms|wrists|legs|thighs|skin|wrist|arm)\b",
+        r"\b(przypalam|przypalalam|parzy|parze)\w* (sobie )?(rece|reke|ramiona|skore)\b",
+        r"\b(does|doing|did) it to (herself|himself|themselves)\b",
+        r"\bcuts on (my|his|her) (daughter's |son's )?(thighs|arms|wrists|legs)\b",
+        r"\bcuts on (his|her|their) (thighs|arms|wrists|legs)\b",
     ),
 }
 # Explicit negations that silence a crisis rule ("nie mam myśli samobójczych").
@@ -528,7 +590,7 @@ _CRISIS_NEGATED = (
     r"\b(nie mam|bez|brak|zadnych|nigdy nie mialem|nigdy nie mialam|nie miewam) (\w+ )?(mysli|tendencji|zamiarow|prob) samoboj\w*",
     r"\bnie (jestem|czuje sie) (w kryzysie|samoboj\w*)",
     r"\bnie (chce|zamierzam|planuje) (sie )?(zabic|zrobic sobie krzywdy|krzywdzic)\b",
-    r"\b(not|never|no longer) (been )?suicidal\b",
+    r"\b(not|never|no longer|i'm not|im not) (been )?suicidal\b",
     r"\bno (suicidal|self ?harm)\w*",
     r"\b(don't|do not|won't|will not|never) (want to )?(hurt|harm|kill) myself\b",
     r"\b(suicide|suicidal|samoboj\w*) (prevention|awareness|research|statistics|zapobiegan\w*|profilaktyk\w*)\b",
@@ -539,6 +601,8 @@ _FIGURES = (
     r"\bserce (mi |mu |jej )?stanel\w* (jak|gdy|kiedy)\b",
     r"\b(dostal\w*|dostane|dostaje|mialem|mialam|mial|miala|o maly) (prawie )?zawal\w* (jak|gdy|kiedy|z|przez)\b",
     r"\bo maly zawal\b",
+    r"\b(lol|xd|haha)\w* (\w+ ){0,3}zawal\w*",
+    r"\bzawal\w* (serca )?na widok\b",
     r"\bzawalu (dostane|dostaje|dostalem|dostalam) (z|przez)\b",
     r"\bzakrztusil\w* sie (\w+ )?(kawa|herbata|woda|ze smiechu|smiechem)\b",
     r"\bumr\w* z (nudow|smiechu|ciekawosci)\b",
@@ -586,6 +650,7 @@ _EMERGENCY_RES = {name: _compile(p) for name, p in _EMERGENCY.items()}
 _CRISIS_RES = {name: _compile(p) for name, p in _CRISIS.items()}
 _HISTORY_RE = _compile(_HISTORY)
 _NOT_EMERGENCY_RE = _compile(_NOT_EMERGENCY)
+_REASSURED_RE = _compile(_REASSURED)
 _NOW_RE = _compile(_NOW)
 _NEGATED_RE = _compile(_CRISIS_NEGATED)
 _BENIGN_RE = _compile(_BENIGN)
@@ -605,6 +670,10 @@ class Assessment:
     """Whether the message has words that only look alarming ("running out of", "wyniki")."""
     silenced: tuple[str, ...] = field(default=())
     """Medical categories that matched but were silenced by a past, family or medicine context."""
+    context: bool = False
+    """Whether the message speaks of the past, a chronic state, a medicine, a course, or says
+    it is no emergency or no suicidal thought: the pipeline then overrules a model that says
+    ``emergency`` although no rule does."""
 
     @property
     def alarm(self) -> bool:
@@ -638,4 +707,10 @@ def assess(text: str) -> Assessment:
         categories=tuple(medical + crisis),
         benign=figurative or bool(_BENIGN_RE.search(normal)),
         silenced=tuple(silenced),
+        context=bool(
+            _HISTORY_RE.search(normal)
+            or _NOT_EMERGENCY_RE.search(normal)
+            or _NEGATED_RE.search(normal)
+            or _REASSURED_RE.search(normal)
+        ),
     )
