@@ -7,8 +7,13 @@ languages; this script splits the utterances by the test file they come from
 (``nlu_test/pl/`` or ``nlu_test/en/``) and computes the macro-F1 of each language.
 
     python tests/actions/nlu_report.py DIR [--test-dir tests/assistant/nlu_test] [--min 0.90]
+        [--emergency-recall 1.0] [--max-false-alarms 0.01]
 
-Exits 1 when a language is below ``--min``. Runs with the bot's Python (3.10) or the hub's.
+Besides macro-F1 it reports, per language, the ``emergency`` recall (emergency examples the
+model, with the safety gate, called ``emergency``) and the false alarms (other examples it
+called ``emergency``, as a share of them). Exits 1 when a language is below ``--min``, below
+``--emergency-recall`` or above ``--max-false-alarms``. Runs with the bot's Python (3.10) or
+the hub's.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+EMERGENCY = "emergency"
 ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]*\)|\[([^\]]+)\]\{[^}]*\}")
 
 
@@ -80,10 +86,20 @@ def per_language(results_dir: Path, test_dir: Path) -> dict[str, dict[str, float
     report = {}
     for language, items in sorted(pairs.items()):
         correct = sum(1 for gold, predicted in items if gold == predicted)
+        emergencies = [p for g, p in items if g == EMERGENCY]
+        others = [p for g, p in items if g != EMERGENCY]
         report[language] = {
             "macro_f1": macro_f1(items),
             "accuracy": correct / len(items),
             "n": float(len(items)),
+            "emergency_recall": (
+                sum(1 for p in emergencies if p == EMERGENCY) / len(emergencies)
+                if emergencies
+                else 1.0
+            ),
+            "false_alarms": (
+                sum(1 for p in others if p == EMERGENCY) / len(others) if others else 0.0
+            ),
         }
     return report
 
@@ -94,18 +110,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("results_dir", type=Path)
     parser.add_argument("--test-dir", type=Path, default=Path("tests/assistant/nlu_test"))
     parser.add_argument("--min", type=float, default=0.90)
+    parser.add_argument("--emergency-recall", type=float, default=0.0)
+    parser.add_argument("--max-false-alarms", type=float, default=1.0)
     args = parser.parse_args(argv)
     report = per_language(args.results_dir, args.test_dir)
-    print("language  utterances  accuracy  macro-F1")
+    print("language  utterances  accuracy  macro-F1  emergency recall  false alarms")
     failed = False
     for language, row in report.items():
-        print(f"{language:8s}  {int(row['n']):10d}  {row['accuracy']:8.3f}  {row['macro_f1']:8.3f}")
+        print(
+            f"{language:8s}  {int(row['n']):10d}  {row['accuracy']:8.3f}  {row['macro_f1']:8.3f}"
+            f"  {row['emergency_recall']:16.3f}  {row['false_alarms']:12.3f}"
+        )
         failed = failed or row["macro_f1"] < args.min
+        failed = failed or row["emergency_recall"] < args.emergency_recall
+        failed = failed or row["false_alarms"] > args.max_false_alarms
     if len(report) < 2:
         print("expected results for both languages", file=sys.stderr)
         return 1
     if failed:
-        print(f"macro-F1 below {args.min} in some language", file=sys.stderr)
+        print(
+            f"below the goal in some language (macro-F1 >= {args.min}, emergency recall >= "
+            f"{args.emergency_recall}, false alarms <= {args.max_false_alarms})",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -86,12 +86,20 @@ class Dialogue:
     async def book(self, opening: str, max_turns: int = 14) -> dict[str, Any]:
         """Answer the booking form until it closes; returns the final tracker."""
         await self.say(opening)
+        previous = None
         for _ in range(max_turns):
             tracker = await self.tracker()
             asked = tracker["slots"].get("requested_slot")
             if asked is None and not (tracker.get("active_loop") or {}).get("name"):
                 return tracker
-            if asked in BUTTON_SLOTS or (asked not in ANSWERS[self.language] and self.buttons()):
+            # Asked the same again with buttons (an ambiguous date asked back): press one.
+            again = asked == previous and bool(self.buttons())
+            previous = asked
+            if (
+                again
+                or asked in BUTTON_SLOTS
+                or (asked not in ANSWERS[self.language] and self.buttons())
+            ):
                 choices = self.buttons()
                 assert choices, f"asked {asked!r} without buttons: {self.text()}"
                 await self.say(choices[0]["payload"])
