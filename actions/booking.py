@@ -179,11 +179,17 @@ async def find_slots(
     attempts.append(("offer_other_days", base, False))
     if "city" in base:
         wider = {k: v for k, v in base.items() if k != "city"}
+        # Another city keeps what was asked of the day and the hour, as long as it can.
+        attempts.append(("offer_other_cities", {**wider, **window, **times}, False))
         attempts.append(("offer_other_cities", {**wider, **window}, False))
+        attempts.append(
+            ("offer_other_cities", {**wider, "date_from": window["date_from"], **times}, True)
+        )
         attempts.append(("offer_other_cities", wider, False))
     if "physician_id" in base and tracker.get_slot("specialty"):
         wider = {k: v for k, v in base.items() if k != "physician_id"}
         wider["specialty"] = tracker.get_slot("specialty")
+        attempts.append(("offer_other_physicians", {**wider, **window, **times}, False))
         attempts.append(("offer_other_physicians", {**wider, **window}, False))
         attempts.append(("offer_other_physicians", wider, False))
     today = datetime.now(ZONE).date()

@@ -122,7 +122,15 @@ class Turn:
 
 
 def _is_fresh(tracker: Tracker, form_name: str) -> bool:
-    quiet = {form_name, "action_listen", "action_extract_slots", f"validate_{form_name}"}
+    # action_inform_outside starts a form from a bare answer ("teleporada u internisty jak
+    # najszybciej") without saying anything: the form still reads that message.
+    quiet = {
+        form_name,
+        "action_listen",
+        "action_extract_slots",
+        f"validate_{form_name}",
+        "action_inform_outside",
+    }
     for event in reversed(tracker.events or []):
         kind = event.get("event")
         if kind == "user":
