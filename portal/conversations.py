@@ -30,6 +30,7 @@ from portal.db import Database
 from portal.errors import Conflict, FieldError, InvalidInput, NotFound
 from portal.models import (
     Account,
+    AuditEvent,
     ChatMessage,
     Conversation,
     ConversationState,
@@ -62,6 +63,19 @@ class QueueItem:
     language: str
     waiting_since: datetime
     last_text: str | None
+
+
+@dataclass(frozen=True)
+class SafetyAnswer:
+    """A safety answer the assistant or the bridge gave, as reception lists it."""
+
+    conversation_id: uuid.UUID
+    at: datetime
+    patient_id: uuid.UUID | None
+    patient_name: str | None
+    kind: str
+    categories: list[str]
+    source: str
 
 
 @dataclass(frozen=True)
@@ -295,6 +309,40 @@ class Conversations:
                 patient_id=conversation.patient_id,
                 detail={"kind": kind, "categories": categories, "source": source, "seq": seq},
             )
+
+    async def safety_answers(self, principal: Principal, limit: int = 100) -> list[SafetyAnswer]:
+        """The newest safety answers of every conversation (reception, audit-logged): which
+        conversation, whose, when, and what the check found; never the message's text."""
+        principal.require_role(Role.RECEPTION)
+        async with self.db.write() as session:
+            rows = await session.execute(
+                select(AuditEvent, Patient)
+                .outerjoin(Patient, Patient.id == AuditEvent.patient_id)
+                .where(AuditEvent.action == "safety_answer")
+                .order_by(AuditEvent.at.desc())
+                .limit(limit)
+            )
+            found = [
+                SafetyAnswer(
+                    conversation_id=uuid.UUID(str(event.object_id)),
+                    at=event.at,
+                    patient_id=event.patient_id,
+                    patient_name=f"{patient.first_name} {patient.last_name}" if patient else None,
+                    kind=str((event.detail or {}).get("kind") or "emergency"),
+                    categories=list((event.detail or {}).get("categories") or []),
+                    source=str((event.detail or {}).get("source") or ""),
+                )
+                for event, patient in rows
+            ]
+            self.audit.record(
+                session,
+                principal,
+                object_type="AuditEvent",
+                object_id=None,
+                action="list",
+                detail={"of": "safety_answer", "count": len(found)},
+            )
+        return found
 
     async def add_staff_message(
         self, principal: Principal, conversation_id: uuid.UUID, text: str, client_msg_id: str

@@ -319,7 +319,7 @@ _EMERGENCY: dict[str, tuple[str, ...]] = {
     "call": (
         r"(wezwij|wezwac|zadzwon|zadzwonic|potrzebna|potrzebuje|dzwonie po|wzywam)\w* (\w+ )?(karetk|pogotowi)\w*",
         r"\bkaretk\w*",
-        r"^ (ratunku|pomocy|sos|karetka)( (ratunku|pomocy|sos|prosze|szybko))* $",
+        r"^ (ratunku|sos|karetka)( (ratunku|pomocy|sos|prosze|szybko|karetka))* $",
         r"(call|need|send|get) (an |the )?(ambulance|paramedics|911|999|112)",
         r"\bambulance\b",
     ),

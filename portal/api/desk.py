@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, Field
 
 from portal.access import Principal
 from portal.i18n import Language
@@ -102,3 +105,48 @@ async def list_audit_events(
 ) -> AuditEventList:
     events = await portal.desk.audit_trail(principal, patient_id)
     return AuditEventList(items=[AuditEventOut.of(e) for e in events])
+
+
+class SafetyAnswerOut(BaseModel):
+    """A safety answer in a widget conversation: 112 (``emergency``) or the crisis lines."""
+
+    conversation_id: uuid.UUID
+    at: datetime
+    patient_id: uuid.UUID | None = Field(description="None for an anonymous visitor.")
+    patient_name: str | None
+    kind: str = Field(description="emergency or crisis")
+    categories: list[str] = Field(description="What the rules matched, e.g. cardiac, suicide.")
+    source: str = Field(description="rules (the safety check) or model (the classifier alone)")
+
+
+class SafetyAnswerList(BaseModel):
+    """Safety answers, newest first."""
+
+    items: list[SafetyAnswerOut]
+
+
+@router.operation(
+    "GET",
+    "/reception/safety-answers",
+    "listSafetyAnswers",
+    summary="The newest emergency and crisis answers of the assistant, for reception to follow up.",
+    roles=(Role.RECEPTION,),
+    problems=(401, 403),
+)
+async def list_safety_answers(portal: Portal, principal: Principal) -> SafetyAnswerList:
+    found = await portal.conversations.safety_answers(principal)
+    zone = ZoneInfo(portal.config.timezone)
+    return SafetyAnswerList(
+        items=[
+            SafetyAnswerOut(
+                conversation_id=a.conversation_id,
+                at=a.at.astimezone(zone),
+                patient_id=a.patient_id,
+                patient_name=a.patient_name,
+                kind=a.kind,
+                categories=a.categories,
+                source=a.source,
+            )
+            for a in found
+        ]
+    )

@@ -147,3 +147,44 @@ async def test_crisis_while_waiting_for_reception_is_answered_at_once(
     assert event.detail is not None
     assert event.detail["kind"] == "crisis"
     assert uuid.UUID(str(event.object_id)) == uuid.UUID(conversation_id)
+
+
+async def test_reception_lists_safety_answers_and_the_list_is_audited(
+    client: TestClient[Any, Any],
+    chat: Callable[[], ChatClient],
+    rasa: FakeRasa,
+    api: Api,
+    portal: Portal,
+) -> None:
+    visitor, visitor_conversation = await _open(client, chat, language="en")
+    await visitor.say("my dad collapsed and isn't breathing")
+    await visitor.next("bot_message")
+    user = await api.full_patient()
+    patient, patient_conversation = await _open(client, chat, cookie=user.cookie)
+    await patient.say("tnę się od tygodnia")
+    await patient.next("bot_message")
+    for who in (None, user):
+        response = await client.get(
+            "/api/v1/reception/safety-answers", headers=who.headers if who else {}
+        )
+        assert response.status in (401, 403)
+    reception = await api.login("demo.reception")
+    response = await client.get("/api/v1/reception/safety-answers", headers=reception.headers)
+    assert response.status == 200, await response.text()
+    items = {i["conversation_id"]: i for i in (await response.json())["items"]}
+    assert items[patient_conversation]["kind"] == "crisis"
+    assert items[visitor_conversation]["kind"] == "emergency"
+    assert items[patient_conversation]["patient_id"] == user.patient_id
+    assert items[patient_conversation]["patient_name"] == (
+        f"{user.account['patient']['first_name']} {user.account['patient']['last_name']}"
+    )
+    assert items[visitor_conversation]["patient_id"] is None
+    assert "tnę" not in str(items)
+    async with portal.db.read() as session:
+        listed = await session.scalar(
+            select(AuditEvent).where(
+                AuditEvent.action == "list", AuditEvent.actor_role == "reception"
+            )
+        )
+    assert listed is not None
+    assert (listed.detail or {})["of"] == "safety_answer"
