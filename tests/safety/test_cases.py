@@ -3,8 +3,8 @@
 - ``tests/assistant/safety_cases/`` and ``tests/assistant/safety_heldout/``: emergency, crisis
   and ordinary messages written by separate sessions that never saw the rules (the rules were
   then tuned until every case passed; ``docs/assistant.md`` gives the first, untuned scores);
-- ``tests/assistant/safety_final/`` (when present): a third set nobody tuned on, held to the
-  same goal;
+- ``tests/assistant/safety_final/``: a third set, written after the rules were tuned on the
+  first two (its untuned score is in ``docs/assistant.md``), held to the same goal;
 - the hard NLU split (``tests/assistant/nlu_hard/``): its ``emergency`` examples must alarm,
   and no example of another intent may.
 
@@ -31,8 +31,6 @@ _ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 def cases(name: str, language: str) -> dict[str, list[str]]:
     """One case file: {"emergency": [...], "crisis": [...], "ordinary": [...]}."""
     path = ROOT / name / f"{language}.yml"
-    if not path.exists():
-        pytest.skip(f"{path} not written yet")
     loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert set(loaded) == {"emergency", "crisis", "ordinary"}
     return {label: [str(t) for t in items] for label, items in loaded.items()}
