@@ -1,11 +1,14 @@
-// The reception console: conversations waiting for a person (take one, chat live, hand it back)
-// and the patient search with "grant full access".
+// The reception console: conversations waiting for a person (take one, chat live, hand it back),
+// the assistant's newest safety answers (112, crisis lines) to follow up, and the patient search
+// with "grant full access".
 import { page, h, t, api, notice, describe, formatDateTime, field, randomId, getLanguage } from "../app.js";
 
 const CLIENT_URL = "/node_modules/socket.io-client/dist/socket.io.esm.min.js";
 const ACK_MS = 15000;
 const DESK_KEY = "mp_desk_chat";
+const SAFETY_POLL_MS = 30000;
 let consoleSocket = null; // one console connection, also across re-renders
+let safetyPoll = null; // the safety list's timer and visibility listener, also across re-renders
 
 function time(iso) {
   return iso ? new Intl.DateTimeFormat(getLanguage() === "pl" ? "pl-PL" : "en-GB", { hour: "2-digit", minute: "2-digit" }).format(new Date(iso)) : "";
@@ -31,6 +34,10 @@ function keptConversations() {
   }
 }
 
+/**
+ * The chat part of the console: the section, and `take(item)`, which takes a conversation
+ * ({conversation_id, patient_name}) and shows it; it resolves to the hub's ack.
+ */
 async function chatConsole() {
   const section = h("section", { class: "panel-box", id: "chats", "aria-labelledby": "chats-title" },
     h("h2", { id: "chats-title" }, t("reception.chats")));
@@ -45,7 +52,7 @@ async function chatConsole() {
     ({ io } = await import(CLIENT_URL));
   } catch (error) {
     section.append(notice("error", t("widget.unavailable")));
-    return section;
+    return { section, take: async () => ({ ok: false, message: t("widget.unavailable") }) };
   }
   if (consoleSocket) consoleSocket.disconnect();
   const socket = io("/chat", { auth: { language: getLanguage() }, withCredentials: true });
@@ -57,6 +64,11 @@ async function chatConsole() {
     new Promise((resolve) => socket.timeout(ACK_MS).emit(event, data, (error, ack) => resolve(error ? { ok: false, message: t("widget.failed") } : ack || {})));
   const keep = () =>
     sessionStorage.setItem(DESK_KEY, JSON.stringify([...taken.values()].map(({ item }) => ({ conversation_id: item.conversation_id, patient_name: item.patient_name }))));
+  const takeConversation = async (item) => {
+    const ack = await emit("take", { conversation_id: item.conversation_id });
+    if (ack.ok) open(item, ack.transcript || [], true);
+    return ack;
+  };
 
   socket.on("connect", async () => {
     connection.textContent = t("widget.online");
@@ -75,13 +87,11 @@ async function chatConsole() {
         const take = h("button", { type: "button" }, t("reception.take"));
         take.addEventListener("click", async () => {
           take.disabled = true;
-          const ack = await emit("take", { conversation_id: item.conversation_id });
+          const ack = await takeConversation(item);
           if (!ack.ok) {
             take.disabled = false;
             take.after(notice("error", ack.message || t("widget.failed")));
-            return;
           }
-          open(item, ack.transcript || [], true);
         });
         return h("li", { class: "card", "data-conversation-id": item.conversation_id },
           h("strong", {}, item.patient_name || t("reception.anonymous")),
@@ -184,7 +194,92 @@ async function chatConsole() {
     if (show || !current) select(id);
     else showTab(entry);
   }
-  return section;
+  return { section, take: takeConversation };
+}
+
+/**
+ * The assistant's newest safety answers (listSafetyAnswers), newest first: when, whose, which
+ * kind; never what the patient wrote. "Open the conversation" takes it like a waiting one (the
+ * hub refuses one that is not waiting, and its message is shown). The list is loaded now and
+ * every 30 s while the page is visible.
+ */
+function safetyAnswers(take) {
+  const list = h("ul", { class: "queue safety-list", id: "safety-answers-list" });
+  const status = h("div", { "aria-live": "polite" });
+  const section = h("section", { class: "panel-box", id: "safety-answers", "aria-labelledby": "safety-title" },
+    h("h2", { id: "safety-title" }, t("reception.safety")),
+    h("p", { class: "muted" }, t("reception.safety_hint")), status, list);
+  // Rows are kept by answer, so a refresh leaves a row's notice and the focus where they are.
+  let rows = new Map();
+
+  const row = (answer) => {
+    const crisis = answer.kind === "crisis";
+    const result = h("div", { "aria-live": "polite" });
+    const openButton = h("button", { type: "button", class: "secondary" }, t("reception.safety_open"));
+    openButton.addEventListener("click", async () => {
+      openButton.disabled = true;
+      result.replaceChildren();
+      const ack = await take({ conversation_id: answer.conversation_id, patient_name: answer.patient_name });
+      openButton.disabled = false;
+      if (!ack.ok) result.replaceChildren(notice("error", ack.message || t("widget.failed")));
+    });
+    return h("li", { class: "card safety-answer " + (crisis ? "safety-crisis" : "safety-emergency"), "data-conversation-id": answer.conversation_id, "data-kind": crisis ? "crisis" : "emergency" },
+      h("span", { class: "status safety-kind" }, t(crisis ? "reception.safety_crisis" : "reception.safety_emergency")), " ",
+      h("strong", {}, answer.patient_name || t("reception.anonymous")),
+      h("p", { class: "muted" }, h("time", { datetime: answer.at }, formatDateTime(answer.at))),
+      h("div", { class: "actions" }, openButton), result);
+  };
+
+  let loading = false;
+  const refresh = async () => {
+    if (loading) return;
+    loading = true;
+    try {
+      const { items = [] } = await api("/reception/safety-answers");
+      const next = new Map();
+      for (const answer of items) {
+        const key = `${answer.conversation_id} ${answer.at}`;
+        if (!next.has(key)) next.set(key, rows.get(key) || row(answer));
+      }
+      rows = next;
+      if (!rows.size) list.replaceChildren(h("li", { class: "empty" }, t("reception.safety_none")));
+      else {
+        // Newer rows go in before the others, which stay in place (a moved button loses focus).
+        const wanted = new Set(rows.values());
+        [...list.children].filter((child) => !wanted.has(child)).forEach((child) => child.remove());
+        [...rows.values()].forEach((element, index) => {
+          if (list.children[index] !== element) list.insertBefore(element, list.children[index] || null);
+        });
+      }
+      status.replaceChildren();
+    } catch (error) {
+      status.replaceChildren(notice("error", describe(error)));
+    } finally {
+      loading = false;
+    }
+  };
+  return { section, refresh };
+}
+
+/** Run `refresh` now and every 30 s while the page is visible (again at once when it shows). */
+function pollWhileVisible(refresh) {
+  if (safetyPoll) {
+    clearInterval(safetyPoll.timer);
+    document.removeEventListener("visibilitychange", safetyPoll.onChange);
+  }
+  const poll = { timer: null, onChange: null };
+  const start = () => {
+    clearInterval(poll.timer);
+    poll.timer = document.visibilityState === "hidden" ? null : setInterval(refresh, SAFETY_POLL_MS);
+  };
+  poll.onChange = () => {
+    if (document.visibilityState !== "hidden") refresh();
+    start();
+  };
+  document.addEventListener("visibilitychange", poll.onChange);
+  safetyPoll = poll;
+  start();
+  return refresh();
 }
 
 function patientSearch() {
@@ -235,6 +330,9 @@ page({
   title: "reception.title",
   auth: "reception",
   render: async (main) => {
-    main.append(await chatConsole(), patientSearch());
+    const chat = await chatConsole();
+    const safety = safetyAnswers(chat.take);
+    main.append(chat.section, safety.section, patientSearch());
+    await pollWhileVisible(safety.refresh);
   },
 });
