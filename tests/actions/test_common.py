@@ -175,6 +175,10 @@ def test_the_nlu_test_split_is_never_trained_on() -> None:
     held_out = examples(ROOT / "tests" / "assistant" / "nlu_test")
     assert len(held_out) >= 15 * 23 * 2
     assert not training & held_out
+    # The hard split too: it measures messages the model has never seen, word for word.
+    hard = examples(ROOT / "tests" / "assistant" / "nlu_hard")
+    assert len(hard) >= 900
+    assert not training & hard
 
 
 async def test_an_answer_without_a_question_starts_the_matching_form() -> None:

@@ -107,14 +107,23 @@ async def test_nothing_in_the_asked_city_says_so_and_keeps_the_day_and_hour(stac
         assert all(abs((s.date() - day).days) <= 7 for s in starts), starts
 
 
-async def test_a_day_named_at_the_slot_offer_searches_again(stack: Stack) -> None:
+@pytest.mark.parametrize(
+    ("language", "opening", "day"),
+    [
+        ("pl", "teleporada u internisty jak najszybciej dla mnie", "a może w czwartek?"),
+        ("en", "phone consultation with an internist asap for me", "what about Thursday?"),
+    ],
+)
+async def test_a_day_named_at_the_slot_offer_searches_again(
+    stack: Stack, language: str, opening: str, day: str
+) -> None:
     async with aiohttp.ClientSession() as http:
         token = await patient_token(stack, http)
-        dialogue = Dialogue(stack, http, "pl", token, f"und-{uuid.uuid4().hex}")
-        await dialogue.say("teleporada u internisty jak najszybciej dla mnie")
+        dialogue = Dialogue(stack, http, language, token, f"und-{uuid.uuid4().hex}")
+        await dialogue.say(opening)
         tracker = await dialogue.tracker()
         assert tracker["slots"]["requested_slot"] == "slot_choice", dialogue.text()
-        await dialogue.say("a może w czwartek?")
+        await dialogue.say(day)
         tracker = await dialogue.tracker()
         assert tracker["slots"]["requested_slot"] == "slot_choice", dialogue.text()
         assert tracker["slots"]["slot_choice"] is None
@@ -142,12 +151,44 @@ async def test_an_indirect_cancellation_starts_cancelling(
     assert (tracker.get("active_loop") or {}).get("name") == "cancel_form", dialogue.text()
 
 
-async def test_a_correction_is_acknowledged_and_replaces_the_answer(stack: Stack) -> None:
+@pytest.mark.parametrize(
+    ("language", "opening", "correction", "said"),
+    [
+        ("pl", "chcę wizytę u kardiologa w Krakowie", "jednak w Gdańsku", "Zmieniam na Gdańsk"),
+        ("en", "I want to see a cardiologist in Krakow", "actually in Gdansk", "Changed to Gdańsk"),
+    ],
+)
+async def test_a_correction_is_acknowledged_and_replaces_the_answer(
+    stack: Stack, language: str, opening: str, correction: str, said: str
+) -> None:
     async with aiohttp.ClientSession() as http:
         token = await patient_token(stack, http)
-        dialogue = Dialogue(stack, http, "pl", token, f"und-{uuid.uuid4().hex}")
-        await dialogue.say("chcę wizytę u kardiologa w Krakowie")
-        await dialogue.say("jednak w Gdańsku")
+        dialogue = Dialogue(stack, http, language, token, f"und-{uuid.uuid4().hex}")
+        await dialogue.say(opening)
+        await dialogue.say(correction)
         tracker = await dialogue.tracker()
     assert tracker["slots"]["city"] == "Gdańsk", dialogue.text()
-    assert "Gdańsk" in dialogue.text()
+    assert said in dialogue.text()
+
+
+@pytest.mark.parametrize(
+    ("language", "opening", "command"),
+    [
+        ("pl", "chcę wizytę u kardiologa w Krakowie", "zacznij od nowa"),
+        ("en", "I want to see a cardiologist in Krakow", "start over"),
+    ],
+)
+async def test_start_over_clears_the_answers_and_keeps_the_form(
+    stack: Stack, language: str, opening: str, command: str
+) -> None:
+    async with aiohttp.ClientSession() as http:
+        token = await patient_token(stack, http)
+        dialogue = Dialogue(stack, http, language, token, f"und-{uuid.uuid4().hex}")
+        await dialogue.say(opening)
+        await dialogue.say(command)
+        tracker = await dialogue.tracker()
+    assert "112" not in dialogue.text()
+    assert (tracker.get("active_loop") or {}).get("name") == "booking_form", dialogue.text()
+    assert tracker["slots"]["city"] is None
+    assert tracker["slots"]["specialty"] is None
+    assert tracker["slots"]["requested_slot"] == "service_type"
