@@ -11,28 +11,27 @@ log for reception and knows the assistant answered.
 
 from __future__ import annotations
 
-from typing import Any
-
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from safety import CRISIS_HANDOFF_BUTTON, Assessment, answer_text, assess
+from safety import Assessment, answer_buttons, answer_text, assess
 
 from .common import language_of, text_of
 from .texts import buttons
 
 
-def finding_of(tracker: Tracker) -> Assessment:
-    """What the safety check found in the latest message (the gate's, or judged again)."""
-    found = (tracker.latest_message or {}).get("safety")
-    if isinstance(found, dict) and found.get("kind") in ("emergency", "crisis"):
-        categories = tuple(str(c) for c in found.get("categories") or ())
-        return Assessment(kind=found["kind"], categories=categories)
+def finding_of(tracker: Tracker) -> tuple[Assessment, str]:
+    """What the safety check found in the latest message and who decided it: the gate's
+    finding, or the same rules judging the text again ("action")."""
+    gate = (tracker.latest_message or {}).get("safety")
+    found = Assessment.from_finding(gate)
+    if found is not None:
+        return found, str(gate.get("source") or "rules")
     judged = assess(text_of(tracker))
     # Classified as an emergency without a rule: the 112 answer, as the model said.
-    return judged if judged.alarm else Assessment(kind="emergency")
+    return (judged if judged.alarm else Assessment(kind="emergency")), "action"
 
 
 class ActionSafety(Action):
@@ -45,20 +44,10 @@ class ActionSafety(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         language = language_of(tracker)
-        found = finding_of(tracker)
-        options: dict[str, Any] = {}
-        if found.kind == "crisis":
-            options["buttons"] = buttons([(CRISIS_HANDOFF_BUTTON[language], "/human_handoff")])
-        dispatcher.utter_message(text=answer_text(found, language), **options)
-        source = ((tracker.latest_message or {}).get("safety") or {}).get("source", "action")
+        found, source = finding_of(tracker)
         dispatcher.utter_message(
-            json_message={
-                "safety": {
-                    "kind": found.kind,
-                    "categories": list(found.categories),
-                    "source": source,
-                }
-            }
+            text=answer_text(found, language), buttons=buttons(answer_buttons(found, language))
         )
+        dispatcher.utter_message(json_message={"safety": found.finding(source)})
         # The rules then end any active form and forget its answers: nothing is booked.
         return []

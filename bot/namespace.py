@@ -32,7 +32,7 @@ from portal.errors import AuthenticationRequired, PortalError
 from portal.i18n import DEFAULT_LANGUAGE, MESSAGES, Language, translate
 from portal.models import ChatMessage, Role, Sender
 from portal.services import Portal
-from safety import CRISIS_HANDOFF_BUTTON, Assessment, answer_text, assess
+from safety import Assessment, answer_buttons, answer_text, assess
 
 log = logging.getLogger(__name__)
 
@@ -225,10 +225,8 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         end any form) is then left out, and a slow or failed turn adds no notice to it."""
         conversation_id = message.conversation_id
         room = _room(conversation_id)
-        answered = False
         if found.alarm:
             await self._safety_answer(client.language, message, found)
-            answered = True
         metadata: dict[str, Any] = {"language": client.language}
         if client.principal is not None:
             metadata["access_token"] = self.portal.auth.issue_token(
@@ -244,7 +242,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                     replies = await asyncio.wait_for(asyncio.shield(turn), SLOW_NOTICE_AFTER)
                 except TimeoutError:
                     # Slow, not down: say so now, and deliver the answer when it comes.
-                    if not answered:
+                    if not found.alarm:
                         notice = _notice("chat_assistant_slow", client.language)
                         stored = await self.portal.conversations.add_bot_message(
                             conversation_id, notice.text, notice.payload()
@@ -253,15 +251,17 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                     replies = await turn
             except AssistantUnavailable as error:
                 log.warning("assistant unavailable for %s: %s", conversation_id, error)
-                replies = [] if answered else [_unavailable(client.language)]
-            if answered:
+                replies = [] if found.alarm else [_unavailable(client.language)]
+            if found.alarm:
                 replies = _without_safety_answers(replies)
             handoff = False
             for reply in replies:
                 handoff = handoff or reply.handoff
                 if reply.safety is not None:
                     # The assistant's model alone judged it an emergency (no rule matched).
-                    await self._record_safety(message, reply.safety)
+                    judged = Assessment.from_finding(reply.safety) or Assessment(kind="emergency")
+                    source = str(reply.safety.get("source") or "assistant")
+                    await self._record_safety(message, judged, source)
                 if reply.text or reply.buttons or reply.links:
                     stored = await self.portal.conversations.add_bot_message(
                         conversation_id, reply.text, reply.payload()
@@ -276,24 +276,20 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self, language: Language, message: ChatMessage, found: Assessment
     ) -> None:
         """Answer ``message`` with the safety text itself, and record it for reception."""
-        buttons = []
-        if found.kind == "crisis":
-            buttons = [Button(CRISIS_HANDOFF_BUTTON[language], HANDOFF_PAYLOAD)]
+        buttons = [Button(title, payload) for title, payload in answer_buttons(found, language)]
         reply = Reply(text=answer_text(found, language), buttons=buttons)
         stored = await self.portal.conversations.add_bot_message(
             message.conversation_id, reply.text, reply.payload()
         )
         await self.emit("bot_message", _bot_message(stored), room=_room(message.conversation_id))
-        finding = {"kind": found.kind, "categories": list(found.categories), "source": "rules"}
-        await self._record_safety(message, finding)
+        await self._record_safety(message, found, "rules")
 
-    async def _record_safety(self, message: ChatMessage, finding: Mapping[str, Any]) -> None:
-        categories = finding.get("categories")
+    async def _record_safety(self, message: ChatMessage, found: Assessment, source: str) -> None:
         await self.portal.conversations.record_safety_answer(
             message.conversation_id,
-            kind=str(finding.get("kind") or "emergency"),
-            categories=[str(c) for c in categories] if isinstance(categories, list) else [],
-            source=str(finding.get("source") or "assistant"),
+            kind=found.kind or "emergency",
+            categories=list(found.categories),
+            source=source,
             seq=message.seq,
         )
 

@@ -25,7 +25,7 @@ from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from safety import assess
+from safety import Assessment, assess
 
 EMERGENCY = "emergency"
 SAFETY = "safety"
@@ -74,14 +74,14 @@ class SafetyGate(GraphComponent, IntentClassifier):
             # The ranking is the rule's alone: with the model's runner-up in it, a confident
             # runner-up would make the fallback classifier call the message ambiguous.
             message.set(INTENT_RANKING_KEY, [top], add_to_output=True)
-            message.set(SAFETY, _finding(found.kind, found.categories, "rules"), add_to_output=True)
+            message.set(SAFETY, found.finding("rules"), add_to_output=True)
             return
         if intent.get("name") != EMERGENCY:
             return
         confidence = float(intent.get("confidence") or 0.0)
         vetoed = found.benign or found.silenced or found.context
         if confidence >= self.model_threshold and not vetoed:
-            message.set(SAFETY, _finding("emergency", (), "model"), add_to_output=True)
+            message.set(SAFETY, Assessment(kind="emergency").finding("model"), add_to_output=True)
             return
         rest = [item for item in ranking if item.get("name") != EMERGENCY]
         if rest:
@@ -89,7 +89,3 @@ class SafetyGate(GraphComponent, IntentClassifier):
             message.set(INTENT_RANKING_KEY, rest, add_to_output=True)
         else:
             message.set(INTENT, {"name": None, "confidence": 0.0}, add_to_output=True)
-
-
-def _finding(kind: str | None, categories: tuple[str, ...], source: str) -> dict[str, Any]:
-    return {"kind": kind, "categories": list(categories), "source": source}

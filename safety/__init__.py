@@ -9,6 +9,6 @@ package uses the standard library only and runs on Python 3.10 (``.venv-bot``) a
 
 from safety.check import Assessment, assess
 from safety.normalise import fold, normalise
-from safety.texts import CRISIS_HANDOFF_BUTTON, answer_text
+from safety.texts import answer_buttons, answer_text
 
-__all__ = ["CRISIS_HANDOFF_BUTTON", "Assessment", "answer_text", "assess", "fold", "normalise"]
+__all__ = ["Assessment", "answer_buttons", "answer_text", "assess", "fold", "normalise"]

@@ -21,8 +21,9 @@ alarming are listed as ``benign``: the pipeline uses them to overrule a model th
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from safety.normalise import normalise
 
@@ -684,6 +685,21 @@ class Assessment:
     def medical(self) -> bool:
         """Whether a medical-emergency category matched (the 112 answer comes first)."""
         return any(c in _EMERGENCY for c in self.categories)
+
+    def finding(self, source: str) -> dict[str, Any]:
+        """The finding as it travels from the pipeline to the actions and from the actions to
+        the chat bridge: ``{"kind", "categories", "source"}`` (``source``: who decided it,
+        "rules" or "model")."""
+        return {"kind": self.kind, "categories": list(self.categories), "source": source}
+
+    @classmethod
+    def from_finding(cls, finding: Any) -> Assessment | None:
+        """The assessment a :meth:`finding` describes; ``None`` for anything else."""
+        if not isinstance(finding, Mapping) or finding.get("kind") not in ("emergency", "crisis"):
+            return None
+        categories = finding.get("categories")
+        listed = categories if isinstance(categories, list) else []
+        return cls(kind=finding["kind"], categories=tuple(str(c) for c in listed))
 
 
 def assess(text: str) -> Assessment:

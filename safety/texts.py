@@ -66,6 +66,8 @@ CRISIS_HANDOFF_BUTTON = {
     "en": "Talk to a person at reception",
 }
 """The title of the quick reply ``/human_handoff`` that the crisis answer offers."""
+HANDOFF_PAYLOAD = "/human_handoff"
+"""The payload of that quick reply (the ``human_handoff`` intent; the chat bridge answers it)."""
 
 
 def answer_text(assessment: Assessment, language: str) -> str:
@@ -80,3 +82,11 @@ def answer_text(assessment: Assessment, language: str) -> str:
     if assessment.kind == "crisis":
         return CRISIS[lang]
     return EMERGENCY[lang]
+
+
+def answer_buttons(assessment: Assessment, language: str) -> list[tuple[str, str]]:
+    """The quick replies of the safety answer as (title, payload): a person at reception for a
+    crisis, none for an emergency (the patient is to call 112, not to chat)."""
+    if assessment.kind != "crisis":
+        return []
+    return [(CRISIS_HANDOFF_BUTTON["en" if language == "en" else "pl"], HANDOFF_PAYLOAD)]

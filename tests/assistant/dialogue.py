@@ -9,6 +9,7 @@ by pressing the offered button where it offers buttons.
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,3 +136,14 @@ async def appointments(stack: Stack, http: aiohttp.ClientSession, token: str) ->
     ) as response:
         assert response.status == 200, await response.text()
         return list(json.loads(await response.text())["items"])
+
+
+async def converse(stack: Stack, language: str, *texts: str) -> tuple[Dialogue, dict[str, Any]]:
+    """demo.patient says ``texts`` in turn in a new conversation; the dialogue (its replies are
+    the last message's) and Rasa's tracker after the last one."""
+    async with aiohttp.ClientSession() as http:
+        token = await patient_token(stack, http)
+        dialogue = Dialogue(stack, http, language, token, f"e2e-{uuid.uuid4().hex}")
+        for text in texts:
+            await dialogue.say(text)
+        return dialogue, await dialogue.tracker()

@@ -12,7 +12,7 @@ import uuid
 import aiohttp
 import pytest
 
-from tests.assistant.dialogue import Dialogue, appointments, patient_token
+from tests.assistant.dialogue import Dialogue, appointments, converse, patient_token
 from tests.assistant.stack import PASSWORD, Stack
 from tests.assistant.test_chat_real_model import _conversation, _login
 
@@ -100,13 +100,9 @@ async def test_an_emergency_in_the_renewal_form_gets_112_and_orders_nothing(
 async def test_words_that_only_look_alarming_reach_their_own_flow(
     stack: Stack, language: str, text: str, flow: str | None
 ) -> None:
-    async with aiohttp.ClientSession() as http:
-        token = await patient_token(stack, http)
-        dialogue = Dialogue(stack, http, language, token, f"calm-{uuid.uuid4().hex}")
-        await dialogue.say(text)
-        assert "112" not in dialogue.text(), dialogue.text()
-        tracker = await dialogue.tracker()
-        assert (tracker.get("active_loop") or {}).get("name") == flow, dialogue.text()
+    dialogue, tracker = await converse(stack, language, text)
+    assert "112" not in dialogue.text(), dialogue.text()
+    assert (tracker.get("active_loop") or {}).get("name") == flow, dialogue.text()
 
 
 async def test_the_widget_answers_a_crisis_and_reception_sees_it_in_the_audit_log(

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import pytest
 
-from tests.assistant.dialogue import Dialogue, appointments, patient_token
+from tests.assistant.dialogue import Dialogue, appointments, converse, patient_token
 from tests.assistant.stack import Stack
 
 pytestmark = pytest.mark.timeout(600)
@@ -143,11 +143,7 @@ async def test_a_day_named_at_the_slot_offer_searches_again(
 async def test_an_indirect_cancellation_starts_cancelling(
     stack: Stack, language: str, text: str
 ) -> None:
-    async with aiohttp.ClientSession() as http:
-        token = await patient_token(stack, http)
-        dialogue = Dialogue(stack, http, language, token, f"und-{uuid.uuid4().hex}")
-        await dialogue.say(text)
-        tracker = await dialogue.tracker()
+    dialogue, tracker = await converse(stack, language, text)
     assert (tracker.get("active_loop") or {}).get("name") == "cancel_form", dialogue.text()
 
 
@@ -161,12 +157,7 @@ async def test_an_indirect_cancellation_starts_cancelling(
 async def test_a_correction_is_acknowledged_and_replaces_the_answer(
     stack: Stack, language: str, opening: str, correction: str, said: str
 ) -> None:
-    async with aiohttp.ClientSession() as http:
-        token = await patient_token(stack, http)
-        dialogue = Dialogue(stack, http, language, token, f"und-{uuid.uuid4().hex}")
-        await dialogue.say(opening)
-        await dialogue.say(correction)
-        tracker = await dialogue.tracker()
+    dialogue, tracker = await converse(stack, language, opening, correction)
     assert tracker["slots"]["city"] == "Gdańsk", dialogue.text()
     assert said in dialogue.text()
 
@@ -181,12 +172,7 @@ async def test_a_correction_is_acknowledged_and_replaces_the_answer(
 async def test_start_over_clears_the_answers_and_keeps_the_form(
     stack: Stack, language: str, opening: str, command: str
 ) -> None:
-    async with aiohttp.ClientSession() as http:
-        token = await patient_token(stack, http)
-        dialogue = Dialogue(stack, http, language, token, f"und-{uuid.uuid4().hex}")
-        await dialogue.say(opening)
-        await dialogue.say(command)
-        tracker = await dialogue.tracker()
+    dialogue, tracker = await converse(stack, language, opening, command)
     assert "112" not in dialogue.text()
     assert (tracker.get("active_loop") or {}).get("name") == "booking_form", dialogue.text()
     assert tracker["slots"]["city"] is None
