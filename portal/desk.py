@@ -13,7 +13,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.access import Principal
-from portal.audit import DENIED, AuditLog
+from portal.audit import DENIED, PAGE_LIMIT_DEFAULT, AuditLog, AuditPage
 from portal.clock import Clock
 from portal.config import PortalConfig
 from portal.db import Database
@@ -23,7 +23,6 @@ from portal.models import (
     Appointment,
     AppointmentEvent,
     AppointmentStatus,
-    AuditEvent,
     BookingSource,
     ChatMessage,
     Conversation,
@@ -336,20 +335,20 @@ class Desk:
                 )
         return [(patient, account) for patient, account in rows]
 
-    async def audit_trail(self, principal: Principal, patient_id: uuid.UUID) -> list[AuditEvent]:
-        """Who read or changed one patient's data, newest first (reception)."""
+    async def audit_trail(
+        self,
+        principal: Principal,
+        patient_id: uuid.UUID,
+        *,
+        before: uuid.UUID | None = None,
+        limit: int = PAGE_LIMIT_DEFAULT,
+    ) -> AuditPage:
+        """Who read or changed one patient's data, newest first, a page at a time (reception)."""
         principal.require_role(Role.RECEPTION)
         async with self.db.write() as session:
             if await session.get(Patient, patient_id) is None:
                 raise NotFound("patient_not_found")
-            events = list(
-                await session.scalars(
-                    select(AuditEvent)
-                    .where(AuditEvent.patient_id == patient_id)
-                    .order_by(AuditEvent.at.desc())
-                    .limit(1000)
-                )
-            )
+            page = await self.audit.page(session, patient_id, before=before, limit=limit)
             self.audit.record(
                 session,
                 principal,
@@ -357,5 +356,6 @@ class Desk:
                 object_id=None,
                 action="list",
                 patient_id=patient_id,
+                detail={"before": str(before)} if before else None,
             )
-        return events
+        return page

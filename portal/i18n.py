@@ -243,6 +243,10 @@ MESSAGES: Final[dict[str, dict[Language, str]]] = {
         "en": "This slot is in the past.",
     },
     "appointment_not_found": {"pl": "Nie ma takiej wizyty.", "en": "No such appointment."},
+    "audit_cursor_unknown": {
+        "pl": "Nie ma takiego zdarzenia w dzienniku tego pacjenta.",
+        "en": "No such event in this patient's audit log.",
+    },
     "room_not_open": {
         "pl": "Pokój konsultacji otworzy się 15 minut przed jej rozpoczęciem.",
         "en": "The consultation room opens 15 minutes before the start.",

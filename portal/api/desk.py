@@ -17,6 +17,7 @@ from .framework import Router
 from .record_schemas import (
     AuditEventList,
     AuditEventOut,
+    AuditEventQuery,
     DeskQuery,
     DeskRowList,
     DeskRowOut,
@@ -96,15 +97,20 @@ async def search_patients(
     "GET",
     "/reception/patients/{patient_id}/audit-events",
     "listAuditEvents",
-    summary="Who read or changed the patient's data, when, and whether it was allowed.",
+    summary="Who read or changed the patient's data, when, and whether it was allowed; "
+    "newest first, a page at a time (follow next_before).",
     roles=(Role.RECEPTION,),
-    problems=(401, 403, 404),
+    problems=(401, 403, 404, 422),
 )
 async def list_audit_events(
-    portal: Portal, principal: Principal, patient_id: uuid.UUID
+    portal: Portal, principal: Principal, patient_id: uuid.UUID, query: AuditEventQuery
 ) -> AuditEventList:
-    events = await portal.desk.audit_trail(principal, patient_id)
-    return AuditEventList(items=[AuditEventOut.of(e) for e in events])
+    page = await portal.desk.audit_trail(
+        principal, patient_id, before=query.before, limit=query.limit
+    )
+    return AuditEventList(
+        items=[AuditEventOut.of(e) for e in page.events], next_before=page.next_before
+    )
 
 
 class SafetyAnswerOut(BaseModel):

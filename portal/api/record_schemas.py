@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from portal.audit import PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX
 from portal.desk import DeskRow, VisitDetail
 from portal.i18n import Language
 from portal.models import (
@@ -558,7 +559,19 @@ class AuditEventOut(BaseModel):
         )
 
 
+class AuditEventQuery(Input):
+    """A page of the trail: ``limit`` events older than the event ``before`` (default: newest)."""
+
+    before: uuid.UUID | None = Field(
+        None, description="The next_before of the previous page; omit for the newest events."
+    )
+    limit: Annotated[int, Field(ge=1, le=PAGE_LIMIT_MAX)] = PAGE_LIMIT_DEFAULT
+
+
 class AuditEventList(BaseModel):
-    """Audit events, newest first."""
+    """Audit events, newest first, one page at a time."""
 
     items: list[AuditEventOut]
+    next_before: uuid.UUID | None = Field(
+        description="Pass as ``before`` to read the next, older page; null on the last page."
+    )
