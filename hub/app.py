@@ -20,7 +20,7 @@ from hub.settings import Settings
 from hub.supervisor import Supervisor
 from portal.api import PORTAL_KEY, setup_api
 from portal.clock import Clock
-from portal.db import Database
+from portal.db import Database, DatabaseUnavailable
 from portal.migrate import upgrade
 from portal.passwords import Passwords
 from portal.seed import extend_slots
@@ -170,8 +170,11 @@ async def healthz(request: web.Request) -> web.Response:
 async def _check_db(db: Database) -> dict[str, Any]:
     started = time.perf_counter()
     try:
-        async with db.read() as session:
+        # Bounded like the other probes: a stalled database must not stall the health check.
+        async with asyncio.timeout(HEALTH_TIMEOUT.total), db.read() as session:
             await session.execute(text("SELECT 1"))
+    except DatabaseUnavailable as error:
+        return {"status": "down", "error": error.reason}
     except Exception as error:  # reported, not hidden: the component is down
         return {"status": "down", "error": type(error).__name__}
     return {"status": "ok", "backend": db.engine.dialect.name, "ms": _ms(started)}

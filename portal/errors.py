@@ -16,7 +16,9 @@ HTTP-like ``status`` that the edges translate (problem+json, a bot message)::
     ├── NotFound                 404  no such object, or not one the principal may see
     ├── Conflict                 409  the state of the world forbids it (slot taken, duplicate)
     ├── PayloadTooLarge          413  an upload over its size limit
-    └── UnsupportedMediaType     415  an upload of a type we do not accept (judged by content)
+    ├── UnsupportedMediaType     415  an upload of a type we do not accept (judged by content)
+    └── ServiceUnavailable       503  a part the portal needs (the database) cannot be reached
+                                      now; carries retry_after seconds
 """
 
 from __future__ import annotations
@@ -144,3 +146,16 @@ class UnsupportedMediaType(PortalError):
 
     status = 415
     default_code = "file_type_not_allowed"
+
+
+class ServiceUnavailable(PortalError):
+    """A part the portal depends on (the database) is down or too slow: try again after
+    ``retry_after`` seconds (RFC 9110, section 15.6.4). A change cut off mid-commit may or may
+    not have landed, so clients retry changes with their idempotency key."""
+
+    status = 503
+    default_code = "service_unavailable"
+
+    def __init__(self, retry_after: int = 5, code: str | None = None) -> None:
+        super().__init__(code, retry_after=retry_after)
+        self.retry_after = retry_after

@@ -51,6 +51,10 @@ MESSAGES: Final[dict[str, dict[Language, str]]] = {
         "pl": "Wystąpił błąd po naszej stronie. Spróbuj ponownie za chwilę.",
         "en": "Something went wrong on our side. Please try again in a moment.",
     },
+    "service_unavailable": {
+        "pl": "Serwis jest chwilowo niedostępny. Spróbuj ponownie za kilka sekund.",
+        "en": "The service is briefly unavailable. Please try again in a few seconds.",
+    },
     "forbidden": {
         "pl": "Nie masz dostępu do tego zasobu.",
         "en": "You do not have access to this resource.",

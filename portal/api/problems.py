@@ -8,7 +8,13 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError
 
-from portal.errors import FieldError, InvalidInput, PortalError, TooManyAttempts
+from portal.errors import (
+    FieldError,
+    InvalidInput,
+    PortalError,
+    ServiceUnavailable,
+    TooManyAttempts,
+)
 from portal.i18n import Language, field_label, translate
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -85,7 +91,7 @@ def problem_response(
 def from_portal_error(error: PortalError, language: Language, instance: str) -> web.Response:
     """Translate a domain error into its problem response."""
     headers = {}
-    if isinstance(error, TooManyAttempts):
+    if isinstance(error, TooManyAttempts | ServiceUnavailable):
         headers["Retry-After"] = str(error.retry_after)
     if error.status == 401:
         # RFC 9110, section 11.6.1: a 401 names the scheme that would work.
