@@ -8,7 +8,16 @@ The hub killed mid-booking is a real ``python -m hub serve`` process killed with
 from __future__ import annotations
 
 import asyncio
+import os
+import secrets
+import signal
+import socket
+import sys
 import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -23,9 +32,11 @@ from portal.clock import ManualClock
 from portal.db import Database
 from portal.models import Appointment, AppointmentEvent, AuditEvent
 from tests.adversarial.proxy import TcpProxy
-from tests.conftest import Api
+from tests.conftest import Api, registration_form
 
 RETRY_AFTER = "5"
+ROOT = Path(__file__).resolve().parents[2]
+PARALLEL_BOOKINGS = 12
 
 
 def _via(url: str, port: int) -> str:
@@ -146,3 +157,206 @@ async def test_postgres_outage_is_a_503_with_retry_after_and_heals_by_itself(
     assert again.status == 200, await again.text()
     assert (await again.json())["id"] == (await first.json())["id"]
     assert await _bookings_with_key(settings.database_url, key) == (1, 1, 1)
+
+
+# -- the hub killed with SIGKILL in the middle of bookings -------------------------------------
+
+
+@dataclass
+class HubProcess:
+    """``python -m hub serve`` as a child process of the test."""
+
+    env: dict[str, str]
+    port: int
+    log: Path
+    process: asyncio.subprocess.Process | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> None:
+        """Start it and wait until ``/healthz`` answers (it migrates first: up to 60 s)."""
+        with self.log.open("ab") as output:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "hub",
+                "serve",
+                "--port",
+                str(self.port),
+                cwd=ROOT,
+                env=self.env,
+                stdout=output,
+                stderr=asyncio.subprocess.STDOUT,
+            )
+        async with aiohttp.ClientSession() as http:
+            for _ in range(300):
+                assert self.process.returncode is None, self.log.read_text()
+                try:
+                    async with http.get(f"{self.url}/healthz") as response:
+                        if response.status == 200:
+                            return
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.2)
+        raise AssertionError("the hub did not start:\n" + self.log.read_text())
+
+    async def kill(self) -> None:
+        """SIGKILL: no shutdown handler, no rollback by the hub, no flush."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        assert await self.process.wait() == -signal.SIGKILL
+
+    async def stop(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.terminate()
+            await self.process.wait()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+async def hub_process(database_url: str, tmp_path: Path) -> AsyncIterator[HubProcess]:
+    """The hub as a real process on the test's database (SQLite or PostgreSQL)."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "VAR_DIR": str(tmp_path / "var"),
+        # The same secret across restarts, as var/hub_secret gives a real deployment.
+        "HUB_SECRET": secrets.token_hex(16),
+        "RASA_URL": "http://127.0.0.1:9",
+        "ACTIONS_URL": "http://127.0.0.1:9",
+        "LOG_LEVEL": "WARNING",
+    }
+    for name in ("REDIS_URL", "HUB_HOST", "HUB_PORT", "PUBLIC_URL", "DOCUMENTS_DIR"):
+        env.pop(name, None)
+    hub = HubProcess(env, _free_port(), tmp_path / "hub.log")
+    try:
+        yield hub
+    finally:
+        await hub.stop()
+
+
+def _disjoint(slots: list[dict[str, Any]], count: int) -> list[dict[str, Any]]:
+    """``count`` of ``slots`` whose times do not overlap (one patient, one place at a time)."""
+    chosen: list[dict[str, Any]] = []
+    spans: list[tuple[datetime, datetime]] = []
+    for slot in slots:
+        start, end = datetime.fromisoformat(slot["start"]), datetime.fromisoformat(slot["end"])
+        if all(end <= s or start >= e for s, e in spans):
+            chosen.append(slot)
+            spans.append((start, end))
+        if len(chosen) == count:
+            return chosen
+    raise AssertionError(f"fewer than {count} disjoint slots")
+
+
+async def _patient_bookings(url: str, patient_id: str) -> list[tuple[str, str, int, int]]:
+    """The patient's appointments: (idempotency key, id, booking events, audit 'create' rows)."""
+    db = Database(url)
+    try:
+        async with db.read() as session:
+            rows = []
+            appointments = await session.scalars(
+                select(Appointment).where(Appointment.patient_id == uuid.UUID(patient_id))
+            )
+            for appointment in appointments:
+                events = await session.scalar(
+                    select(func.count()).where(AppointmentEvent.appointment_id == appointment.id)
+                )
+                audits = await session.scalar(
+                    select(func.count()).where(
+                        AuditEvent.object_type == "Appointment",
+                        AuditEvent.object_id == str(appointment.id),
+                        AuditEvent.action == "create",
+                    )
+                )
+                rows.append(
+                    (
+                        str(appointment.idempotency_key),
+                        str(appointment.id),
+                        int(events or 0),
+                        int(audits or 0),
+                    )
+                )
+    finally:
+        await db.close()
+    return sorted(rows)
+
+
+async def test_hub_killed_mid_booking_leaves_each_booking_once_or_not_at_all(
+    hub_process: HubProcess, database_url: str
+) -> None:
+    await hub_process.start()
+    form = registration_form()
+    async with aiohttp.ClientSession(hub_process.url) as http:
+        async with http.post("/api/v1/accounts", json=form) as response:
+            assert response.status == 201, await response.text()
+        async with http.post(
+            "/api/v1/auth/login", json={"login": form["login"], "password": form["password"]}
+        ) as response:
+            assert response.status == 200, await response.text()
+            body = await response.json()
+            headers = {
+                "Cookie": f"mp_session={response.cookies['mp_session'].value}",
+                "X-CSRF-Token": body["csrf_token"],
+            }
+            patient_id = body["account"]["patient"]["id"]
+        async with http.post(
+            "/api/v1/me/full-access", json={"accept_terms": True}, headers=headers
+        ) as response:
+            assert response.status == 200, await response.text()
+        async with http.get(
+            "/api/v1/slots", params={"service": "internal-medicine-visit", "limit": "50"}
+        ) as response:
+            slots = _disjoint((await response.json())["items"], PARALLEL_BOOKINGS)
+        keys = {slot["id"]: f"kill-{uuid.uuid4()}" for slot in slots}
+
+        async def book(slot_id: str) -> tuple[int, dict[str, Any]]:
+            async with http.post(
+                "/api/v1/appointments",
+                json={"slot_id": slot_id, "idempotency_key": keys[slot_id]},
+                headers=headers,
+            ) as response:
+                return response.status, await response.json(content_type=None)
+
+        tasks = [asyncio.create_task(book(slot_id)) for slot_id in keys]
+        # Killed as soon as the first booking is answered, with the others in flight.
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        await hub_process.kill()
+        outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+
+    answered = {o[1]["id"] for o in outcomes if isinstance(o, tuple) and o[0] == 201}
+    assert answered, outcomes  # the first booking was answered before the kill
+    after_kill = await _patient_bookings(database_url, patient_id)
+    # Every booking is there whole (with its event and its audit row) or not at all, and what
+    # the hub confirmed before it died is there.
+    assert all(events == 1 and audits == 1 for _, _, events, audits in after_kill), after_kill
+    assert {key for key, *_ in after_kill} <= set(keys.values())
+    assert answered <= {appointment_id for _, appointment_id, _, _ in after_kill}
+
+    await hub_process.start()
+    retried: dict[str, tuple[int, str]] = {}
+    async with aiohttp.ClientSession(hub_process.url) as http:
+        for slot_id, key in keys.items():
+            async with http.post(
+                "/api/v1/appointments",
+                json={"slot_id": slot_id, "idempotency_key": key},
+                headers=headers,  # the session outlived the process: it is a database row
+            ) as response:
+                assert response.status in (200, 201), await response.text()
+                retried[key] = (response.status, (await response.json())["id"])
+    final = await _patient_bookings(database_url, patient_id)
+    assert [key for key, *_ in final] == sorted(keys.values())
+    assert all(events == 1 and audits == 1 for _, _, events, audits in final), final
+    landed_before = {key: appointment_id for key, appointment_id, _, _ in after_kill}
+    for key, (status, appointment_id) in retried.items():
+        # A booking that survived the kill is returned (200); one that did not is made (201).
+        assert (status == 200) == (key in landed_before), (key, status)
+        if key in landed_before:
+            assert appointment_id == landed_before[key]
