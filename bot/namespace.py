@@ -23,15 +23,17 @@ from datetime import timedelta
 from typing import Any
 
 import socketio  # type: ignore[import-untyped]
+from aiohttp import web
 
 from bot.errors import AssistantUnavailable
 from bot.rasa import SLOW_NOTICE_AFTER, Button, RasaClient, Reply
 from portal.access import Principal
 from portal.api.framework import cookie_from_environ
-from portal.errors import AuthenticationRequired, PortalError
+from portal.errors import AuthenticationRequired, PortalError, TooManyAttempts
 from portal.i18n import DEFAULT_LANGUAGE, MESSAGES, Language, translate
 from portal.models import ChatMessage, Role, Sender
 from portal.services import Portal
+from portal.throttle import Bucket
 from safety import Assessment, answer_buttons, answer_text, assess
 
 log = logging.getLogger(__name__)
@@ -99,6 +101,8 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         options = auth if isinstance(auth, dict) else {}
         language: Language = "en" if options.get("language") == "en" else DEFAULT_LANGUAGE
         principal = await self._principal(environ, language)
+        if principal is None:
+            await self._count_anonymous(environ, language)
         client = Client(principal, language)
         if client.is_staff:
             assert principal is not None
@@ -147,6 +151,26 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 translate("role_forbidden", language), {"code": "role_forbidden"}
             )
         return principal
+
+    async def _count_anonymous(self, environ: Mapping[str, Any], language: Language) -> None:
+        """Count an anonymous connection per client address (``chat_connects``): each opens a
+        conversation row, so a script must not open them by the thousand. Logged-in patients
+        and staff are not counted: their sessions are limited at login."""
+        request = environ.get("aiohttp.request")
+        # engine.io's environ says REMOTE_ADDR 127.0.0.1 whatever the peer: ask aiohttp, whose
+        # request already carries the trusted proxy's X-Forwarded-For when there is one.
+        address = request.remote if isinstance(request, web.BaseRequest) else None
+        if not address:
+            return
+        try:
+            await self.portal.throttle.hit(
+                Bucket(f"chat-connect:{address}", self.portal.config.chat_connects)
+            )
+        except TooManyAttempts as error:
+            raise socketio.exceptions.ConnectionRefusedError(
+                translate(error.code, language, retry_after=error.retry_after),
+                {"code": error.code, "retry_after": error.retry_after},
+            ) from None
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         """Forget the connection; its conversation stays for the next one."""

@@ -25,6 +25,7 @@ from portal.migrate import upgrade
 from portal.passwords import Passwords
 from portal.seed import extend_slots
 from portal.services import Portal
+from portal.throttle import RedisStore
 from rtc.setup import setup_consult
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,18 @@ def create_app(
     app[SETTINGS_KEY] = settings
     db = database or Database(settings.database_url)
     app[DATABASE_KEY] = db
-    portal = Portal(db, settings.portal_config(), clock=clock, passwords=passwords)
+    # With Redis, every node counts attempts in one place (the database would too, at the price
+    # of a write transaction per attempt).
+    throttle_store = (
+        RedisStore(lambda: app[REDIS_KEY], settings.secret.reveal()) if settings.redis_url else None
+    )
+    portal = Portal(
+        db,
+        settings.portal_config(),
+        clock=clock,
+        passwords=passwords,
+        throttle_store=throttle_store,
+    )
     if settings.trust_proxy:
         app.middlewares.append(_forwarded_middleware)
     app.middlewares.append(_security_headers_middleware)
@@ -93,6 +105,7 @@ async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
     await extend_slots(app[PORTAL_KEY])
     app[STARTED_KEY] = time.monotonic()
     yield
+    await app[PORTAL_KEY].drain()  # mail begun after an answer still needs the database
     await db.close()
 
 

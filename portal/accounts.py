@@ -1,13 +1,23 @@
-"""Accounts: registration, the profile, access levels, dependents and passwords."""
+"""Accounts: registration, the profile, access levels, dependents and passwords.
+
+Nothing here tells a caller about other people (issue 12; GDPR art. 9: that a person is a
+patient here is itself medical data). Registration with a PESEL or login that already has an
+account, and a child whose PESEL is someone's, are answered exactly as a fresh one would be;
+the real outcome goes by mail (``docs/architecture.md``, "Registration tells nobody who is a
+patient"). Every path of registration pays for one argon2 hash, and mail is sent after the
+answer, so neither the time nor the mail server tells either.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
@@ -15,11 +25,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.access import Principal
+from portal.audit import DENIED, AuditLog
 from portal.auth import Auth, digest
 from portal.clock import Clock
 from portal.config import PortalConfig
 from portal.db import Database
-from portal.errors import FieldError, InvalidInput, NotFound
+from portal.errors import FieldError, InvalidInput, NotFound, TooManyAttempts
 from portal.mail import Mailer
 from portal.models import (
     AccessLevel,
@@ -33,6 +44,7 @@ from portal.models import (
 )
 from portal.passwords import Passwords
 from portal.pesel import validate_pesel
+from portal.throttle import Bucket, Throttle
 from portal.validation import (
     check_password,
     normalise_email,
@@ -43,6 +55,8 @@ from portal.validation import (
 )
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 ADULT_AGE = 18
 
@@ -114,18 +128,50 @@ class Accounts:
         passwords: Passwords,
         auth: Auth,
         mailer: Mailer,
+        audit: AuditLog | None = None,
     ) -> None:
         self.db = db
         self.config = config
         self.clock = clock
         self.passwords = passwords
         self.auth = auth
+        self.throttle: Throttle = auth.throttle
         self.mailer = mailer
+        self.audit = audit or AuditLog(clock)
+        self._background: set[asyncio.Task[None]] = set()
+
+    # -- work done after the answer ---------------------------------------------------------
+
+    def _later(self, work: Coroutine[Any, Any, None], what: str) -> None:
+        """Run ``work`` after the answer: its time (a mail server's, say) must not show in it."""
+        task = asyncio.get_running_loop().create_task(self._logged(work, what))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    @staticmethod
+    async def _logged(work: Coroutine[Any, Any, None], what: str) -> None:
+        try:
+            await work
+        except Exception:
+            log.exception("%s failed", what)
+
+    async def drain(self) -> None:
+        """Wait for the work begun by earlier answers (mail); at shutdown and in tests."""
+        while self._background:
+            await asyncio.gather(*list(self._background))
 
     # -- registration -----------------------------------------------------------------------
 
-    async def register(self, form: Registration) -> Account:
-        """Create a basic patient account; every wrong field is reported at once."""
+    async def register(
+        self, form: Registration, *, language: str = "pl", client_address: str | None = None
+    ) -> Account:
+        """Create a basic patient account; every wrong field is reported at once.
+
+        The fields are judged on their own (format, PESEL checksum, password rules). A login or
+        PESEL that already has an account is answered exactly as success would be, with ids
+        that exist nowhere; the address given is told the truth by mail, and the owner of the
+        login or PESEL is told someone tried. Sound forms are counted per client address.
+        """
         today = self._today()
         checks = _Collector()
         first_name = checks.check(lambda: normalise_name(form.first_name, "first_name"))
@@ -147,47 +193,135 @@ class Accounts:
         assert first_name and last_name and email and phone and birth_date and sex and pesel
         assert login is not None
 
-        async with self.db.read() as session:
-            if await self._login_taken(session, login):
-                checks.errors.append(FieldError("login", "login_taken"))
-            if await session.scalar(select(Patient.id).where(Patient.pesel == pesel)):
-                checks.errors.append(FieldError("pesel", "pesel_taken"))
-        checks.raise_if_any()
-
+        # Counted once the form is sound: a wrong field tells nothing about anyone and costs no
+        # hash; a sound form is what probes whether a login or PESEL has an account.
+        await self.throttle.hit(
+            Bucket(f"register-from:{client_address}", self.config.register_per_address)
+            if client_address
+            else None
+        )
+        # Hashed before anything is looked up: a taken login or PESEL costs the same time.
         password_hash = await self.passwords.hash(form.password)
         now = self.clock.now()
-        try:
-            async with self.db.write() as session:
-                patient = Patient(
-                    id=uuid.uuid4(),
-                    first_name=first_name,
-                    last_name=last_name,
-                    birth_date=birth_date,
-                    sex=sex,
-                    pesel=pesel,
-                    created_at=now,
-                )
-                account = Account(
-                    id=uuid.uuid4(),
-                    login=login,
-                    login_key=login.lower(),
-                    password_hash=password_hash,
-                    role=Role.PATIENT,
-                    email=email,
-                    phone=phone,
-                    access_level=AccessLevel.BASIC,
-                    patient_id=patient.id,
-                    created_at=now,
-                    password_changed_at=now,
-                )
-                session.add(patient)
-                await session.flush()
-                session.add(account)
-                await session.flush()
-        except IntegrityError:
-            # Lost a race with a twin registration: report what the checks above would have.
-            raise InvalidInput([FieldError("login", "login_taken")]) from None
+        patient = Patient(
+            id=uuid.uuid4(),
+            first_name=first_name,
+            last_name=last_name,
+            birth_date=birth_date,
+            sex=sex,
+            pesel=pesel,
+            guardian_id=None,
+            created_at=now,
+        )
+        account = Account(
+            id=uuid.uuid4(),
+            login=login,
+            login_key=login.lower(),
+            password_hash=password_hash,
+            role=Role.PATIENT,
+            email=email,
+            phone=phone,
+            access_level=AccessLevel.BASIC,
+            patient_id=patient.id,
+            full_access_at=None,
+            full_access_source=None,
+            practitioner_id=None,
+            created_at=now,
+            password_changed_at=now,
+        )
+        async with self.db.read() as session:
+            owners = await self._owners_of(session, login, pesel)
+        if not owners:
+            try:
+                async with self.db.write() as session:
+                    session.add(patient)
+                    await session.flush()
+                    session.add(account)
+                    await session.flush()
+            except IntegrityError:
+                # Lost a race with a twin registration: the twin is now the owner.
+                async with self.db.read() as session:
+                    owners = await self._owners_of(session, login, pesel)
+                owners = owners or [""]
+        if owners:
+            self._later(
+                self._mail_registration_refused(email, first_name, language, owners),
+                "registration refusal mail",
+            )
+            # What success would have answered; these ids exist nowhere.
+            account.patient = patient
+            return account
+        self._later(
+            self._mail_welcome(email, first_name, login, language), "registration welcome mail"
+        )
         return await self.get_account(account.id)
+
+    async def _owners_of(self, session: AsyncSession, login: str, pesel: str) -> list[str]:
+        """E-mail addresses to tell that someone tried to register their login or PESEL: the
+        account holding the login, the patient with the PESEL, or that child's guardian. An
+        owner without an address counts as ``""`` (there is one, but nobody to mail)."""
+        found: list[str] = []
+        by_login = await session.scalar(select(Account).where(Account.login_key == login.lower()))
+        if by_login is not None:
+            found.append(by_login.email or "")
+        patient = await session.scalar(select(Patient).where(Patient.pesel == pesel))
+        if patient is not None:
+            holder = await session.scalar(
+                select(Account).where(
+                    Account.patient_id.in_([patient.id, patient.guardian_id or patient.id])
+                )
+            )
+            found.append(holder.email or "" if holder else "")
+        return found
+
+    async def _mail_welcome(self, to: str, first_name: str, login: str, language: str) -> None:
+        url = self.config.public_url
+        if language == "en":
+            subject = "Your patient portal registration"
+            body = (
+                f"Hello {first_name},\n\nyour account {login} is ready: log in at {url}/login.html."
+                "\n\nIf you did not register, tell our reception.\n"
+            )
+        else:
+            subject = "Rejestracja w Portalu Pacjenta"
+            body = (
+                f"Dzień dobry {first_name},\n\nTwoje konto {login} jest gotowe: zaloguj się na "
+                f"{url}/login.html.\n\nJeśli to nie Ty się rejestrujesz, powiedz o tym recepcji.\n"
+            )
+        await self.mailer.send(to, subject, body)
+
+    async def _mail_registration_refused(
+        self, to: str, first_name: str, language: str, owners: list[str]
+    ) -> None:
+        url = self.config.public_url
+        # The same subject as the welcome: a glance at the mailbox list tells nothing either.
+        if language == "en":
+            subject = "Your patient portal registration"
+            body = (
+                f"Hello {first_name},\n\nwe could not create the account: the login you chose is "
+                "taken, or the PESEL already has an account here. If you have one, log in or set "
+                f"a new password at {url}/reset-password.html. Otherwise choose another login, or "
+                "come to our reception with an identity document.\n"
+            )
+        else:
+            subject = "Rejestracja w Portalu Pacjenta"
+            body = (
+                f"Dzień dobry {first_name},\n\nnie mogliśmy założyć konta: wybrany login jest "
+                "zajęty albo ten PESEL ma już u nas konto. Jeśli masz konto, zaloguj się lub ustaw "
+                f"nowe hasło na {url}/reset-password.html. W przeciwnym razie wybierz inny login "
+                "albo przyjdź do recepcji z dokumentem tożsamości.\n"
+            )
+        await self.mailer.send(to, subject, body)
+        for owner in dict.fromkeys(o for o in owners if o and o.lower() != to.lower()):
+            await self.mailer.send(
+                owner,
+                "Próba rejestracji Twoimi danymi / A registration with your details",
+                "Ktoś próbował założyć w Portalu Pacjenta nowe konto z Twoim loginem lub numerem "
+                "PESEL. Konta nie założono, a w Twoim nic się nie zmieniło. Jeśli to nie Ty, "
+                "powiedz o tym recepcji.\n\nSomeone tried to register a new patient portal "
+                "account with your login or PESEL. No account was made and yours is unchanged. "
+                "If it was not you, tell our reception.\n",
+            )
 
     async def _login_taken(self, session: AsyncSession, login: str) -> bool:
         found = await session.scalar(select(Account.id).where(Account.login_key == login.lower()))
@@ -261,8 +395,17 @@ class Accounts:
             )
             return list(rows)
 
-    async def add_dependent(self, principal: Principal, child: NewDependent) -> Patient:
-        """Add a child under 18 whom the guardian books, cancels and views for."""
+    async def add_dependent(
+        self, principal: Principal, child: NewDependent, *, language: str = "pl"
+    ) -> Patient:
+        """Add a child under 18 whom the guardian books, cancels and views for.
+
+        A PESEL that is already a patient's (another family's child, an adult) is answered
+        exactly as success would be, with an id that exists nowhere: that the child is a patient
+        here is not the caller's to learn. The refusal is audited and the guardian is mailed to
+        come to reception with the child's birth certificate. Sound forms are counted per
+        guardian account.
+        """
         principal.require_role(Role.PATIENT)
         if principal.patient_id is None:
             raise NotFound("patient_not_found")
@@ -282,31 +425,88 @@ class Accounts:
             pesel = None
         checks.raise_if_any()
         assert first_name and last_name and birth_date and sex and pesel
+        # Counted once the form is sound: only a sound PESEL can probe who is a patient.
+        await self.throttle.hit(
+            Bucket(f"dependent:{principal.account_id}", self.config.dependents_per_account)
+        )
+        patient = Patient(
+            id=uuid.uuid4(),
+            first_name=first_name,
+            last_name=last_name,
+            birth_date=birth_date,
+            sex=sex,
+            pesel=pesel,
+            guardian_id=principal.patient_id,
+            created_at=self.clock.now(),
+        )
         try:
             async with self.db.write() as session:
-                if await session.scalar(select(Patient.id).where(Patient.pesel == pesel)):
-                    raise InvalidInput.single("pesel", "pesel_taken")
-                patient = Patient(
-                    first_name=first_name,
-                    last_name=last_name,
-                    birth_date=birth_date,
-                    sex=sex,
-                    pesel=pesel,
-                    guardian_id=principal.patient_id,
-                    created_at=self.clock.now(),
-                )
-                session.add(patient)
+                existing = await session.scalar(select(Patient).where(Patient.pesel == pesel))
+                if existing is None:
+                    session.add(patient)
         except IntegrityError:
-            raise InvalidInput.single("pesel", "pesel_taken") from None
+            async with self.db.read() as session:
+                existing = await session.scalar(select(Patient).where(Patient.pesel == pesel))
+        if existing is not None and existing.guardian_id == principal.patient_id:
+            # The guardian's own child, added before: that tells them nothing they do not know.
+            raise InvalidInput.single("pesel", "pesel_taken")
+        if existing is not None:
+            async with self.db.write() as session:
+                self.audit.record(
+                    session,
+                    principal,
+                    object_type="Patient",
+                    object_id=existing.id,
+                    action="add_dependent",
+                    patient_id=existing.id,
+                    outcome=DENIED,
+                    detail={"reason": "pesel_has_a_record"},
+                )
+            account = await self.get_account(principal.account_id)
+            if account.email:
+                self._later(
+                    self._mail_dependent_refused(account.email, first_name, language),
+                    "dependent refusal mail",
+                )
         return patient
+
+    async def _mail_dependent_refused(self, to: str, first_name: str, language: str) -> None:
+        if language == "en":
+            subject = f"Adding {first_name} to your account"
+            body = (
+                f"We could not add {first_name} to your account online. Please come to our "
+                "reception with the child's birth certificate and your identity document, and we "
+                "will link the child's records to your account.\n"
+            )
+        else:
+            subject = f"Dodanie dziecka {first_name} do konta"
+            body = (
+                f"Nie mogliśmy dodać dziecka {first_name} do Twojego konta przez internet. Przyjdź "
+                "do recepcji z aktem urodzenia dziecka i dokumentem tożsamości, a połączymy jego "
+                "dane z Twoim kontem.\n"
+            )
+        await self.mailer.send(to, subject, body)
 
     # -- passwords --------------------------------------------------------------------------
 
     async def change_password(self, principal: Principal, old: str, new: str) -> None:
-        """Change the password (the old one required); other sessions end."""
+        """Change the password (the old one required); other sessions end.
+
+        Wrong old passwords are counted per account (``password_change``). The one that reaches
+        the limit ends the session that sent it, and changing waits out the block: whoever holds
+        a stolen session cannot guess on, and must pass the login's own throttle to return. The
+        account's login is never locked by it (ASVS 2.2.1: no lockout an attacker can cause).
+        """
+        bucket = Bucket(f"password-change:{principal.account_id}", self.config.password_change)
+        left = await self.throttle.hit(bucket)
         account = await self.get_account(principal.account_id)
         if not await self.passwords.verify(account.password_hash, old):
+            if left == 0:
+                if principal.session_id is not None:
+                    await self.auth.logout(principal.session_id)
+                raise TooManyAttempts(retry_after=Throttle.blocked_for(bucket))
             raise InvalidInput.single("old_password", "password_wrong")
+        await self.throttle.clear(bucket)
         check_password(new, login=account.login, field="new_password")
         new_hash = await self.passwords.hash(new)
         async with self.db.write() as session:
@@ -317,11 +517,26 @@ class Accounts:
             # The session that asked keeps working: its user just proved who they are.
             await self.auth.end_all_sessions(session, account.id, keep=principal.session_id)
 
-    async def request_password_reset(self, login_or_email: str, language: str) -> None:
-        """Mail a single-use reset link if the login or e-mail is known; say nothing either way."""
-        key = login_or_email.strip().lower()
-        if not key:
-            return
+    async def request_password_reset(
+        self, login_or_email: str, language: str, *, client_address: str | None = None
+    ) -> None:
+        """Mail a single-use reset link if the login or e-mail is known; say nothing either way.
+
+        Requests are counted per login or e-mail named (known or not) and per client address;
+        the look-up and the mail happen after the answer, so its time tells nothing either. An
+        account gets at most ``reset_mails`` links a window; more requests mail nothing.
+        """
+        key = login_or_email.strip().lower()[:320]
+        await self.throttle.hit(
+            Bucket(f"reset:{key}", self.config.reset_per_account) if key else None,
+            Bucket(f"reset-from:{client_address}", self.config.reset_per_address)
+            if client_address
+            else None,
+        )
+        if key:
+            self._later(self._mail_reset_link(key, language), "password reset mail")
+
+    async def _mail_reset_link(self, key: str, language: str) -> None:
         async with self.db.read() as session:
             account = await session.scalar(
                 select(Account)
@@ -329,6 +544,11 @@ class Accounts:
                 .limit(1)
             )
         if account is None or account.email is None:
+            return
+        try:
+            await self.throttle.hit(Bucket(f"reset-mail:{account.id}", self.config.reset_mails))
+        except TooManyAttempts:
+            log.info("reset mail to account %s held back: too many this hour", account.id)
             return
         token = secrets.token_urlsafe(32)
         now = self.clock.now()

@@ -6,8 +6,10 @@
   state-changing requests authenticated by cookie (synchroniser token pattern).
 - Bearer tokens: short-lived, HMAC-SHA256-signed, scoped to one patient account, and tied to the
   session they were issued from, so logging out ends them too.
-- Throttling: failed logins are counted per login name (existing or not) and per client
-  address; answers never reveal whether a login exists.
+- Throttling: every login attempt is counted per login name (existing or not) and per client
+  address before the password is checked (:mod:`portal.throttle`), so concurrent guesses cannot
+  slip past the count; a success clears the name's count and gives the address's back. Answers
+  never reveal whether a login exists: an unknown login costs the same argon2 verification.
 """
 
 from __future__ import annotations
@@ -16,23 +18,22 @@ import base64
 import hashlib
 import hmac
 import json
-import math
 import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.access import Principal
 from portal.clock import Clock
 from portal.config import PortalConfig
 from portal.db import Database
-from portal.errors import AuthenticationRequired, InvalidCredentials, TooManyAttempts
-from portal.models import Account, AuthSession, Role, ThrottleCounter
+from portal.errors import AuthenticationRequired, InvalidCredentials
+from portal.models import Account, AuthSession, Role
 from portal.passwords import Passwords
+from portal.throttle import Bucket, DatabaseStore, Throttle
 
 TOKEN_PREFIX = "mpt1"
 
@@ -63,12 +64,18 @@ class Auth:
     """Sessions, tokens and throttling."""
 
     def __init__(
-        self, db: Database, config: PortalConfig, clock: Clock, passwords: Passwords
+        self,
+        db: Database,
+        config: PortalConfig,
+        clock: Clock,
+        passwords: Passwords,
+        throttle: Throttle | None = None,
     ) -> None:
         self.db = db
         self.config = config
         self.clock = clock
         self.passwords = passwords
+        self.throttle = throttle or Throttle(DatabaseStore(db), clock)
         self._token_key = hmac.new(
             config.secret.reveal().encode(), b"bearer-token-v1", hashlib.sha256
         ).digest()
@@ -89,21 +96,25 @@ class Auth:
         :class:`InvalidCredentials` for a wrong login or password alike.
         """
         login_key = login.strip().lower()[:64]
-        keys = [f"login:{login_key}"]
-        if client_address:
-            keys.append(f"addr:{client_address}")
-        await self._check_throttle(keys)
+        by_name = Bucket(f"login:{login_key}", self.config.login_per_account)
+        by_address = (
+            Bucket(f"login-from:{client_address}", self.config.login_per_address)
+            if client_address
+            else None
+        )
+        # Counted before the password is checked: the count is the lock (module docstring).
+        await self.throttle.hit(by_name, by_address)
         async with self.db.read() as session:
             account = await session.scalar(select(Account).where(Account.login_key == login_key))
         ok = await self.passwords.verify(account.password_hash if account else None, password)
         if account is None or not ok:
-            await self._record_failure(keys)
             raise InvalidCredentials()
+        await self.throttle.clear(by_name)
+        await self.throttle.refund(by_address)
         now = self.clock.now()
         token = secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(32)
         async with self.db.write() as session:
-            await session.execute(delete(ThrottleCounter).where(ThrottleCounter.key == keys[0]))
             session.add(
                 AuthSession(
                     id=digest(token),
@@ -214,53 +225,6 @@ class Auth:
         if str(account.patient_id) != payload.get("pid"):
             raise AuthenticationRequired("token_invalid")
         return Principal.of(account, via="token", session_id=session_id)
-
-    # -- throttling -------------------------------------------------------------------------
-
-    async def _check_throttle(self, keys: list[str]) -> None:
-        now = self.clock.now()
-        async with self.db.read() as session:
-            rows = await session.scalars(
-                select(ThrottleCounter).where(ThrottleCounter.key.in_(keys))
-            )
-            waits = [
-                (row.blocked_until - now).total_seconds()
-                for row in rows
-                if row.blocked_until is not None and row.blocked_until > now
-            ]
-        if waits:
-            raise TooManyAttempts(retry_after=max(1, math.ceil(max(waits))))
-
-    async def _record_failure(self, keys: list[str]) -> None:
-        for attempt in range(3):
-            try:
-                await self._count_failures(keys)
-                return
-            except IntegrityError:
-                # Two first failures raced to insert the same counter; count again.
-                if attempt == 2:
-                    raise
-
-    async def _count_failures(self, keys: list[str]) -> None:
-        now = self.clock.now()
-        window, block = self.config.login_window, self.config.login_block
-        async with self.db.write() as session:
-            for key in keys:
-                limit = (
-                    self.config.login_failures_per_account
-                    if key.startswith("login:")
-                    else self.config.login_failures_per_address
-                )
-                row = await session.get(ThrottleCounter, key, with_for_update=True)
-                if row is None:
-                    row = ThrottleCounter(key=key, failures=0, window_started_at=now)
-                    session.add(row)
-                elif now - row.window_started_at > window:
-                    row.failures, row.window_started_at, row.blocked_until = 0, now, None
-                row.failures += 1
-                if row.failures >= limit:
-                    row.blocked_until = now + block
-                await session.flush()
 
 
 def _b64(data: bytes) -> str:

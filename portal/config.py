@@ -32,6 +32,18 @@ class Secret:
 
 
 @dataclass(frozen=True)
+class Limit:
+    """At most ``attempts`` in ``window``; the attempt that reaches it blocks for ``block``."""
+
+    attempts: int
+    """Attempts allowed in one window (the last of them starts the block)."""
+    window: timedelta
+    """How long attempts are counted together, from the first of them."""
+    block: timedelta
+    """How long the key waits once ``attempts`` is reached (not forever: ASVS 2.2.1)."""
+
+
+@dataclass(frozen=True)
 class SmtpConfig:
     """Where outgoing mail goes when SMTP is configured."""
 
@@ -77,11 +89,23 @@ class PortalConfig:
     """How many active (upcoming, booked) services a basic account may hold."""
     timezone: str = "Europe/Warsaw"
     """The clinics' local time zone: schedules and date filters are in it."""
-    login_failures_per_account: int = 5
-    """Failed logins for one login name before it is blocked for ``login_block``."""
-    login_failures_per_address: int = 20
-    """Failed logins from one client address before it is blocked for ``login_block``."""
-    login_window: timedelta = timedelta(minutes=15)
-    """Window in which failed logins are counted."""
-    login_block: timedelta = timedelta(minutes=15)
-    """How long a throttled login name or address waits."""
+    login_per_account: Limit = Limit(5, timedelta(minutes=15), timedelta(minutes=15))
+    """Logins of one login name (existing or not): a success clears them (ASVS 2.2.1)."""
+    login_per_address: Limit = Limit(20, timedelta(minutes=15), timedelta(minutes=15))
+    """Logins from one client address; a success gives its attempt back."""
+    password_change: Limit = Limit(5, timedelta(minutes=15), timedelta(minutes=15))
+    """Wrong old passwords in changePassword per account; the last one ends the session."""
+    reset_per_account: Limit = Limit(5, timedelta(hours=1), timedelta(hours=1))
+    """Reset requests naming one login or e-mail (existing or not)."""
+    reset_per_address: Limit = Limit(20, timedelta(hours=1), timedelta(hours=1))
+    """Reset requests from one client address."""
+    reset_mails: Limit = Limit(3, timedelta(hours=1), timedelta(hours=1))
+    """Reset mails to one account; more requests are answered alike but mail nothing."""
+    register_per_address: Limit = Limit(20, timedelta(hours=1), timedelta(hours=1))
+    """Registrations from one client address, whatever their outcome."""
+    dependents_per_account: Limit = Limit(10, timedelta(days=1), timedelta(days=1))
+    """Children a guardian may try to add in a day (each try may name someone's PESEL)."""
+    patient_search: Limit = Limit(30, timedelta(minutes=5), timedelta(minutes=5))
+    """Reception's patient searches per staff account: a human's pace, not a script's."""
+    chat_connects: Limit = Limit(30, timedelta(minutes=5), timedelta(minutes=5))
+    """Anonymous ``/chat`` connections per client address."""

@@ -35,6 +35,7 @@ from portal.models import (
     Role,
     Sender,
 )
+from portal.throttle import Bucket, DatabaseStore, Throttle
 
 EARLY_COMPLETION = timedelta(minutes=15)
 """A visit may be marked attended from 15 minutes before its start (the room opens then)."""
@@ -89,11 +90,19 @@ def mark_attended(
 class Desk:
     """Physicians' and reception's views."""
 
-    def __init__(self, db: Database, config: PortalConfig, clock: Clock, audit: AuditLog) -> None:
+    def __init__(
+        self,
+        db: Database,
+        config: PortalConfig,
+        clock: Clock,
+        audit: AuditLog,
+        throttle: Throttle | None = None,
+    ) -> None:
         self.db = db
         self.config = config
         self.clock = clock
         self.audit = audit
+        self.throttle = throttle or Throttle(DatabaseStore(db), clock)
 
     async def schedule(
         self, principal: Principal, date_from: date | None = None, date_to: date | None = None
@@ -297,8 +306,15 @@ class Desk:
     async def find_patients(
         self, principal: Principal, query: str
     ) -> list[tuple[Patient, Account | None]]:
-        """Reception finds patients by PESEL, login, e-mail or last name (prefix)."""
+        """Reception finds patients by PESEL, login, e-mail or last name (prefix).
+
+        Counted per staff account (``patient_search``): a person at the desk searches at a
+        human's pace; a stolen reception session walking through PESEL numbers does not.
+        """
         principal.require_role(Role.RECEPTION)
+        await self.throttle.hit(
+            Bucket(f"patient-search:{principal.account_id}", self.config.patient_search)
+        )
         text = query.strip()
         if len(text) < 3:
             raise InvalidInput.single("q", "too_short", min_length=3)

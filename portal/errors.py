@@ -8,7 +8,7 @@ HTTP-like ``status`` that the edges translate (problem+json, a bot message)::
     ├── InvalidInput             422  one or more fields are wrong (carries FieldError items)
     ├── AuthenticationRequired   401  no valid session or token
     ├── InvalidCredentials       401  login or password wrong (never says which)
-    ├── TooManyAttempts          429  throttled; carries retry_after seconds
+    ├── TooManyAttempts          429  throttled (portal.throttle); carries retry_after seconds
     ├── AccessDenied             403  the principal may not touch this object
     │   ├── FullAccessRequired   403  basic account asked for a full-access feature
     │   ├── ReferralRequired     403  the service needs a valid, unused referral
@@ -85,7 +85,7 @@ class InvalidCredentials(PortalError):
 
 
 class TooManyAttempts(PortalError):
-    """Too many failed attempts; try again after ``retry_after`` seconds."""
+    """Too many attempts (failed logins, searches, registrations); wait ``retry_after`` s."""
 
     status = 429
     default_code = "too_many_attempts"

@@ -180,8 +180,8 @@ MESSAGES: Final[dict[str, dict[Language, str]]] = {
         "en": "Wrong login or password.",
     },
     "too_many_attempts": {
-        "pl": "Zbyt wiele nieudanych prób. Spróbuj ponownie za {retry_after} s.",
-        "en": "Too many failed attempts. Try again in {retry_after} s.",
+        "pl": "Zbyt wiele prób w krótkim czasie. Spróbuj ponownie za {retry_after} s.",
+        "en": "Too many attempts in a short time. Try again in {retry_after} s.",
     },
     "csrf_failed": {
         "pl": "Brak lub nieprawidłowy token CSRF (nagłówek X-CSRF-Token).",

@@ -22,6 +22,7 @@ from portal.eprescription import LocalPrescriptionIssuer, PrescriptionIssuer
 from portal.mail import Mailer
 from portal.passwords import Passwords
 from portal.records import Records
+from portal.throttle import DatabaseStore, Throttle, ThrottleStore
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ class Portal:
         clock: Clock | None = None,
         passwords: Passwords | None = None,
         issuer: PrescriptionIssuer | None = None,
+        throttle_store: ThrottleStore | None = None,
     ) -> None:
         self.db = db
         self.config = config
@@ -43,17 +45,25 @@ class Portal:
         self.passwords = passwords or Passwords()
         self.mailer = Mailer(config.smtp, config.outbox_dir)
         self.audit = AuditLog(self.clock)
-        self.auth = Auth(db, config, self.clock, self.passwords)
-        self.accounts = Accounts(db, config, self.clock, self.passwords, self.auth, self.mailer)
+        self.throttle = Throttle(throttle_store or DatabaseStore(db), self.clock)
+        """Attempt counts: in the database, or in Redis when several nodes share one."""
+        self.auth = Auth(db, config, self.clock, self.passwords, self.throttle)
+        self.accounts = Accounts(
+            db, config, self.clock, self.passwords, self.auth, self.mailer, self.audit
+        )
         self.catalogue = Catalogue(db, config, self.clock)
         self.booking = Booking(db, config, self.clock, self.audit)
         self.documents = Documents(db, config, self.clock, self.audit)
         self.records = Records(
             db, config, self.clock, self.audit, issuer or LocalPrescriptionIssuer()
         )
-        self.desk = Desk(db, config, self.clock, self.audit)
+        self.desk = Desk(db, config, self.clock, self.audit, self.throttle)
         self.conversations = Conversations(db, self.clock, self.audit)
         self.consultations = Consultations(db, self.clock, self.audit, self.documents)
+
+    async def drain(self) -> None:
+        """Wait for the work begun after earlier answers (mail); at shutdown and in tests."""
+        await self.accounts.drain()
 
     async def record_role_refusal(
         self,

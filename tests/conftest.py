@@ -30,6 +30,7 @@ from sqlalchemy import select
 from bot.setup import ChatConfig
 from hub.app import create_app
 from hub.settings import Settings
+from portal.api import PORTAL_KEY
 from portal.clock import ManualClock
 from portal.config import Secret
 from portal.db import Database
@@ -239,6 +240,15 @@ class Api:
 
     def __init__(self, client: TestClient[Any, Any]) -> None:
         self.client = client
+
+    @property
+    def portal(self) -> Portal:
+        """The app's domain services."""
+        return self.client.app[PORTAL_KEY]
+
+    async def settle(self) -> None:
+        """Wait for the work the hub does after its answers (mail, see ``Portal.drain``)."""
+        await self.portal.drain()
 
     async def login(self, login: str, password: str = DEMO_PASSWORD) -> User:
         response = await self.client.post(

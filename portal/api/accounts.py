@@ -37,13 +37,20 @@ router = Router("accounts")
     "POST",
     "/accounts",
     "registerAccount",
-    summary="Register a patient account (basic access).",
+    summary=(
+        "Register a patient account (basic access). A login or PESEL that already has an "
+        "account is answered as success would be; the real outcome is mailed."
+    ),
     status=201,
     authenticated=False,
-    problems=(422,),
+    problems=(422, 429),
 )
-async def register_account(portal: Portal, body: RegisterAccountBody) -> AccountOut:
-    account = await portal.accounts.register(Registration(**body.model_dump()))
+async def register_account(
+    request: web.Request, portal: Portal, body: RegisterAccountBody, language: Language
+) -> AccountOut:
+    account = await portal.accounts.register(
+        Registration(**body.model_dump()), language=language, client_address=request.remote
+    )
     return AccountOut.of(account)
 
 
@@ -120,12 +127,14 @@ async def create_access_token(portal: Portal, principal: Principal) -> TokenOut:
     summary="Mail a password reset link; the answer is the same whether the account exists.",
     status=202,
     authenticated=False,
-    problems=(422,),
+    problems=(422, 429),
 )
 async def request_password_reset(
-    portal: Portal, body: PasswordResetRequestBody, language: Language
+    request: web.Request, portal: Portal, body: PasswordResetRequestBody, language: Language
 ) -> None:
-    await portal.accounts.request_password_reset(body.login, language)
+    await portal.accounts.request_password_reset(
+        body.login, language, client_address=request.remote
+    )
 
 
 @router.operation(
@@ -152,7 +161,7 @@ async def get_me(portal: Portal, principal: Principal) -> AccountOut:
     "changePassword",
     summary="Change the password (the current one required); other sessions end.",
     status=204,
-    problems=(401, 403, 422),
+    problems=(401, 403, 422, 429),
 )
 async def change_password(portal: Portal, principal: Principal, body: ChangePasswordBody) -> None:
     await portal.accounts.change_password(principal, body.old_password, body.new_password)
@@ -207,13 +216,20 @@ async def list_dependents(portal: Portal, principal: Principal) -> PatientList:
     "POST",
     "/me/dependents",
     "addDependent",
-    summary="Add a child under 18.",
+    summary=(
+        "Add a child under 18. A PESEL that is already a patient's is answered as success "
+        "would be; the guardian is mailed to come to reception."
+    ),
     status=201,
     roles=(Role.PATIENT,),
-    problems=(401, 403, 422),
+    problems=(401, 403, 422, 429),
 )
-async def add_dependent(portal: Portal, principal: Principal, body: AddDependentBody) -> PatientOut:
-    child = await portal.accounts.add_dependent(principal, NewDependent(**body.model_dump()))
+async def add_dependent(
+    portal: Portal, principal: Principal, body: AddDependentBody, language: Language
+) -> PatientOut:
+    child = await portal.accounts.add_dependent(
+        principal, NewDependent(**body.model_dump()), language=language
+    )
     return PatientOut.of(child)
 
 

@@ -84,7 +84,7 @@ async def complete_appointment(
     "searchPatients",
     summary="Find patients by PESEL, login, e-mail or the beginning of a last name.",
     roles=(Role.RECEPTION,),
-    problems=(401, 403, 422),
+    problems=(401, 403, 422, 429),
 )
 async def search_patients(
     portal: Portal, principal: Principal, query: PatientSearchQuery

@@ -22,7 +22,7 @@ STATUS_TEXT = {
     413: "The body or the uploaded file is too large.",
     415: "The uploaded file's content is not an accepted type.",
     422: "Invalid input; `errors` names each field.",
-    429: "Too many failed attempts; see Retry-After.",
+    429: "Too many attempts in a short time; see Retry-After.",
 }
 
 

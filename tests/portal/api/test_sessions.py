@@ -274,7 +274,7 @@ async def test_five_failures_block_a_login_name_existing_or_not(
         body = await problem(response, 429, "too_many_attempts")
         assert response.headers["Retry-After"] == "900"
         assert body["retry_after"] == 900
-        assert body["title"] == "Zbyt wiele nieudanych prób. Spróbuj ponownie za 900 s."
+        assert body["title"] == "Zbyt wiele prób w krótkim czasie. Spróbuj ponownie za 900 s."
         blocked.append(await response.read())
     # Blocked or not, nothing tells whether the login exists.
     assert blocked[0] == blocked[1]
@@ -437,9 +437,11 @@ def outbox(settings: Settings) -> dict[Path, EmailMessage]:
 async def request_reset(
     api: Api, settings: Settings, login: str, **headers: str
 ) -> tuple[ClientResponse, list[EmailMessage]]:
-    """Ask for a reset link; the response and the messages it mailed."""
+    """Ask for a reset link; the response and the messages it mailed (after the answer)."""
+    await api.settle()
     before = set(outbox(settings))
     response = await api.client.post(RESET, json={"login": login}, headers=headers)
+    await api.settle()
     after = outbox(settings)
     return response, [message for path, message in after.items() if path not in before]
 
