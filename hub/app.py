@@ -103,6 +103,7 @@ async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
     db = app[DATABASE_KEY]
     await upgrade(db)
     await extend_slots(app[PORTAL_KEY])
+    await app[PORTAL_KEY].documents.sweep()  # what a killed hub left of its uploads
     app[STARTED_KEY] = time.monotonic()
     yield
     await app[PORTAL_KEY].drain()  # mail begun after an answer still needs the database

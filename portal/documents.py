@@ -8,27 +8,36 @@ The rules of issue 3, in the order they are checked:
 - at most ``MAX_DOCUMENTS`` stored uploads per patient and ``MAX_FILE_BYTES`` per file;
 - the type is judged by content alone (JPEG, PNG, PDF magic bytes), never by name or header;
 - images are decoded within a pixel budget and re-encoded without any metadata (no EXIF, so
-  no GPS position), upright; PDFs carrying scripts, automatic actions or attachments are
-  refused.
+  no GPS position), upright; PDFs are parsed by qpdf in a bounded child process, refused when
+  they carry scripts, automatic actions, attachments or encryption, and stored as the copy
+  qpdf writes of what it judged (:func:`portal.file_checks.clean_pdf`). What is stored is
+  never the upload's own bytes.
 
-Storage: the body streams into a temporary file in ``documents_dir``; only a validated file is
-renamed to its final random name, and only then is the row written. Whatever fails, and
-however (a refusal, a dropped connection, a cancelled task), no file and no row remain.
+Storage: the body streams into a private folder of the upload under ``documents_dir/.incoming``
+(locked with ``flock`` while the upload lives); only a validated copy is renamed to its final
+random name, and only then is the row written. Whatever fails, and however (a refusal, a
+dropped connection, a cancelled task, a full disk), no file and no row remain; what a killed
+process leaves behind is removed by :meth:`Documents.sweep` when the hub starts.
 
-Every read and change by anyone, and every denial, is audit-logged as ``DocumentReference``;
-a patient's own reads too, since these files are the most sensitive the portal keeps. A denied
-read says "not found", so document ids cannot be probed.
+Every read and change by anyone, and every denial (refused uploads included, with their code),
+is audit-logged as ``DocumentReference``; a patient's own reads too, since these files are the
+most sensitive the portal keeps. A denied read says "not found", so document ids cannot be
+probed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import builtins
+import contextlib
+import fcntl
 import hashlib
 import logging
 import os
 import re
 import secrets
+import shutil
+import unicodedata
 import uuid
 from collections.abc import AsyncIterable, Awaitable, Callable
 from dataclasses import dataclass
@@ -51,16 +60,18 @@ from portal.errors import (
     NotFound,
     PayloadTooLarge,
     PortalError,
+    StorageFull,
     UnsupportedMediaType,
 )
 from portal.file_checks import (
+    DISK_FULL,
     PDF,
     PIECE,
     SNIFF_BYTES,
     clean_image,
+    clean_pdf,
     display_name,
     invalid,
-    scan_pdf,
     sniff,
 )
 from portal.models import (
@@ -90,46 +101,148 @@ CONSULTATION_SHARE: Final = "consultation"
 OBJECT_TYPE: Final = "DocumentReference"
 REMOTE_SERVICES: Final = (ServiceType.TELEPHONE_CONSULTATION, ServiceType.ONLINE_CONSULTATION)
 
+INCOMING: Final = ".incoming"
+"""Where uploads in progress live, inside ``documents_dir`` so that a rename is atomic."""
+PENDING: Final = ".pending"
+
 _STORED_NAME = re.compile(r"[0-9a-f]{32}")
 
 
 # -- files on disk -----------------------------------------------------------------------------
 
 
+class _Workspace:
+    """The private folder of one upload in progress, locked (``flock``) while it lives.
+
+    A process that dies (SIGKILL, a crash, a power cut) releases its locks, so a folder nobody
+    holds is a leftover: :meth:`Documents.sweep` removes it. Before a validated copy is renamed
+    to its final name, a ``<name>.pending`` marker is left here: if the process dies before the
+    row is written, the sweep knows which final file has no row.
+    """
+
+    def __init__(self, path: Path, descriptor: int) -> None:
+        self.path = path
+        self.descriptor = descriptor
+
+    @classmethod
+    def create(cls, documents_dir: Path) -> _Workspace:
+        """A new locked folder under ``documents_dir/.incoming`` (blocking)."""
+        documents_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        incoming = documents_dir / INCOMING
+        incoming.mkdir(mode=0o700, exist_ok=True)
+        while True:
+            path = incoming / secrets.token_hex(16)
+            path.mkdir(mode=0o700)
+            descriptor = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            try:
+                ours = os.path.samestat(os.stat(path), os.fstat(descriptor))
+            except FileNotFoundError:
+                ours = False
+            if ours:
+                return cls(path, descriptor)
+            # A sweep took the folder between mkdir and flock: start again under a new name.
+            os.close(descriptor)
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+    def remove(self) -> None:
+        """Remove the folder and everything in it, then release the lock (synchronous, so it
+        finishes even in a task being cancelled; unlinking local files waits on nothing)."""
+        try:
+            shutil.rmtree(self.path)
+        except FileNotFoundError:
+            pass
+        except OSError:
+            log.exception("could not remove %s; the next sweep will", self.path)
+        finally:
+            with contextlib.suppress(OSError):
+                os.close(self.descriptor)
+
+
 @dataclass(frozen=True)
 class _Stored:
-    """A validated file under its final name."""
+    """A validated file under its final name; its workspace still holds the pending marker."""
 
     path: Path
     content_type: str
     size: int
     sha256: str
+    workspace: _Workspace
 
 
-def _create_private(directory: Path, path: Path) -> None:
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+def _create_private(path: Path) -> None:
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
-def _finish(part: Path, cleaned: Path, final: Path, content_type: str) -> _Stored:
-    """Validate the received file, then move it (or its clean copy) to its final name."""
+def _finish(workspace: _Workspace, final: Path, content_type: str) -> _Stored:
+    """Validate the received file, then move its clean copy to its final name.
+
+    The copy is the re-encoded image or the PDF that qpdf rewrote, never the upload itself.
+    """
+    part, cleaned = workspace.file("part"), workspace.file("clean")
     if content_type == PDF:
-        scan_pdf(part)
-        source = part
+        clean_pdf(part, cleaned)
     else:
         clean_image(part, cleaned, content_type)
-        source = cleaned
     digest = hashlib.sha256()
     size = 0
-    with source.open("rb") as handle:
+    with cleaned.open("rb") as handle:
         while block := handle.read(PIECE):
             digest.update(block)
             size += len(block)
         os.fsync(handle.fileno())
-    os.replace(source, final)
-    part.unlink(missing_ok=True)
+    _create_private(workspace.file(final.name + PENDING))
+    _fsync_directory(workspace.path)
+    os.replace(cleaned, final)
     _fsync_directory(final.parent)
-    return _Stored(final, content_type, size, digest.hexdigest())
+    return _Stored(final, content_type, size, digest.hexdigest(), workspace)
+
+
+def _settle(stored: _Stored, *, kept: bool) -> None:
+    """After the row was written (``kept``) or not: the workspace goes, and the file unless kept."""
+    if not kept:
+        _discard([stored.path])
+    stored.workspace.remove()
+
+
+def _leftovers(documents_dir: Path) -> builtins.list[_Workspace]:
+    """The workspaces under ``documents_dir`` that no live upload holds, now locked by us."""
+    incoming = documents_dir / INCOMING
+    try:
+        names = sorted(os.listdir(incoming))
+    except FileNotFoundError:
+        return []
+    found = []
+    for name in names:
+        path = incoming / name
+        try:
+            descriptor = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+        except (FileNotFoundError, NotADirectoryError):
+            _discard([path])
+            continue
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(descriptor)  # an upload in progress, in this process or another
+            continue
+        found.append(_Workspace(path, descriptor))
+    return found
+
+
+def _pending_names(workspace: _Workspace) -> builtins.list[str]:
+    return [
+        name.removesuffix(PENDING)
+        for name in os.listdir(workspace.path)
+        if name.endswith(PENDING) and _STORED_NAME.fullmatch(name.removesuffix(PENDING))
+    ]
+
+
+def _is_control(text: str) -> bool:
+    """Whether ``text`` holds control characters other than tab and line breaks (PostgreSQL
+    refuses NUL in text; the others only hide what a description says)."""
+    return any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r" for ch in text)
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -165,6 +278,18 @@ async def _to_the_end(work: Awaitable[T]) -> T:
         return await asyncio.shield(task)
     except asyncio.CancelledError:
         await asyncio.wait([task])
+        raise
+
+
+async def _new_workspace(directory: Path) -> _Workspace:
+    """A workspace made in a thread; one made while we were cancelled is removed at once."""
+    task = asyncio.ensure_future(asyncio.to_thread(_Workspace.create, directory))
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await asyncio.wait([task])
+        if not task.cancelled() and task.exception() is None:
+            task.result().remove()
         raise
 
 
@@ -268,10 +393,12 @@ class Documents:
             raise InvalidInput.single("description", "field_required")
         if len(text) > MAX_DESCRIPTION:
             raise InvalidInput.single("description", "too_long", max_length=MAX_DESCRIPTION)
+        if _is_control(text):
+            raise InvalidInput.single("description", "invalid_value")
         appointment = await self._audited(
             principal, self._target(principal, appointment_id, patient_id)
         )
-        stored = await self._receive(stream)
+        stored = await self._received(principal, appointment, stream)
         # Runs to its end even if we are cancelled, so that file and row always agree.
         return await _to_the_end(
             self._record(
@@ -300,8 +427,10 @@ class Documents:
         """
         principal.require_role(Role.PHYSICIAN)
         text = description.strip()[:MAX_DESCRIPTION] or "Wynik badania"
+        if _is_control(text):
+            raise InvalidInput.single("description", "invalid_value")
         appointment = await self._audited(principal, self._own_completed(principal, appointment_id))
-        stored = await self._receive(stream)
+        stored = await self._received(principal, appointment, stream)
         return await _to_the_end(
             self._record_attachment(
                 principal,
@@ -328,7 +457,9 @@ class Documents:
         room's window. The file passes the same checks as every upload; it does not count
         toward the patient's five uploads.
         """
-        stored = await self._receive(stream)
+        if _is_control(description):
+            raise InvalidInput.single("description", "invalid_value")
+        stored = await self._received(principal, appointment, stream)
         name = display_name(file_name, stored.content_type)
         text = description.strip()[:MAX_DESCRIPTION] or name
         return await _to_the_end(
@@ -358,14 +489,15 @@ class Documents:
         description: str,
         kind: str,
     ) -> Document:
+        kept = False
         try:
             async with self.db.write() as session:
                 document = self._add_document(
                     session, principal, appointment, stored, file_name, description, kind
                 )
-        except BaseException:
-            _discard([stored.path])
-            raise
+            kept = True
+        finally:
+            _settle(stored, kept=kept)
         return document
 
     async def _target(
@@ -433,15 +565,50 @@ class Documents:
         if int(count or 0) >= MAX_DOCUMENTS:
             raise Conflict("document_limit_reached", limit=MAX_DOCUMENTS)
 
-    async def _receive(self, stream: AsyncIterable[bytes]) -> _Stored:
-        """Stream the body to a temporary file, validate it and give it its final name."""
-        directory = self.config.documents_dir
-        part = directory / f".part-{secrets.token_hex(16)}"
-        cleaned = directory / f".clean-{secrets.token_hex(16)}"
-        final = directory / secrets.token_hex(16)
-        created = [part, cleaned, final]
+    async def _received(
+        self, principal: Principal, appointment: Appointment, stream: AsyncIterable[bytes]
+    ) -> _Stored:
+        """:meth:`_receive`, with a refusal of the file recorded in the audit log."""
         try:
-            await _in_thread(_create_private, directory, part)
+            return await self._receive(stream)
+        except PortalError as error:
+            await self._record_refused_file(principal, appointment, error)
+            raise
+
+    async def _record_refused_file(
+        self, principal: Principal, appointment: Appointment, error: PortalError
+    ) -> None:
+        """Audit a file refused for what it is (type, size, content, a full disk): the refusal
+        stands whether or not the row could be written; a lost row is logged."""
+        try:
+            async with self.db.write() as session:
+                self.audit.record(
+                    session,
+                    principal,
+                    object_type=OBJECT_TYPE,
+                    object_id=None,
+                    action="create",
+                    patient_id=appointment.patient_id,
+                    outcome=DENIED,
+                    detail={"appointment_id": str(appointment.id), "code": error.code},
+                )
+            error.audited = True
+        except Exception:
+            log.exception("could not audit a refused upload (%s)", error.code)
+
+    async def _receive(self, stream: AsyncIterable[bytes]) -> _Stored:
+        """Stream the body into a new workspace, validate it and give its copy a final name.
+
+        A full disk, wherever it shows (writing, flushing, the clean copy, the rename), is
+        ``storage_full`` (507); whatever happens, the workspace and any final file go.
+        """
+        directory = self.config.documents_dir
+        final = directory / secrets.token_hex(16)
+        workspace: _Workspace | None = None
+        try:
+            workspace = await _new_workspace(directory)
+            part = workspace.file("part")
+            await _in_thread(_create_private, part)
             size, head = 0, b""
             async with aiofiles.open(part, "r+b") as out:
                 async for chunk in stream:
@@ -459,9 +626,14 @@ class Documents:
             content_type = sniff(head)
             if content_type is None:
                 raise UnsupportedMediaType("file_type_not_allowed")
-            return await _in_thread(_finish, part, cleaned, final, content_type)
-        except BaseException:
-            _discard(created)
+            return await _in_thread(_finish, workspace, final, content_type)
+        except BaseException as error:
+            _discard([final])
+            if workspace is not None:
+                workspace.remove()
+            if isinstance(error, OSError) and error.errno in DISK_FULL:
+                log.error("no room left in %s for an upload", directory)
+                raise StorageFull("storage_full") from None
             raise
 
     async def _record(
@@ -473,6 +645,7 @@ class Documents:
         description: str,
     ) -> Document:
         """Write the row for a stored file; the file goes if the row cannot be written."""
+        kept = False
         try:
             async with self.db.write() as session:
                 # Serialise this family's uploads, so the limit holds under concurrency.
@@ -484,9 +657,9 @@ class Documents:
                 document = self._add_document(
                     session, principal, appointment, stored, file_name, description, PATIENT_UPLOAD
                 )
-        except BaseException:
-            _discard([stored.path])
-            raise
+            kept = True
+        finally:
+            _settle(stored, kept=kept)
         return document
 
     def _add_document(
@@ -525,6 +698,42 @@ class Documents:
             detail={"appointment_id": str(appointment.id), "size": stored.size, "kind": kind},
         )
         return document
+
+    # -- leftovers -------------------------------------------------------------------------
+
+    async def sweep(self) -> int:
+        """Remove what uploads cut short by a dead process left behind; how many went.
+
+        Run when the hub starts. Workspaces a live upload holds (in this process or another
+        node sharing the folder) are locked and left alone. A final file named by a pending
+        marker is removed unless its row exists: the process died between rename and commit.
+        """
+        directory = self.config.documents_dir
+        leftovers = await asyncio.to_thread(_leftovers, directory)
+        if not leftovers:
+            return 0
+        try:
+            pending = {
+                name: workspace
+                for workspace in leftovers
+                for name in await asyncio.to_thread(_pending_names, workspace)
+            }
+            if pending:
+                async with self.db.read() as session:
+                    recorded = set(
+                        await session.scalars(
+                            select(Document.stored_name).where(
+                                Document.stored_name.in_(sorted(pending))
+                            )
+                        )
+                    )
+                orphans = [directory / name for name in pending if name not in recorded]
+                await asyncio.to_thread(_discard, orphans)
+        finally:
+            for workspace in leftovers:
+                await asyncio.to_thread(workspace.remove)
+        log.info("removed %d leftover upload(s) from %s", len(leftovers), directory)
+        return len(leftovers)
 
     # -- reading -----------------------------------------------------------------------------
 

@@ -17,8 +17,9 @@ HTTP-like ``status`` that the edges translate (problem+json, a bot message)::
     ├── Conflict                 409  the state of the world forbids it (slot taken, duplicate)
     ├── PayloadTooLarge          413  an upload over its size limit
     ├── UnsupportedMediaType     415  an upload of a type we do not accept (judged by content)
-    └── ServiceUnavailable       503  a part the portal needs (the database) cannot be reached
+    ├── ServiceUnavailable       503  a part the portal needs (the database) cannot be reached
                                       now; carries retry_after seconds
+    └── StorageFull              507  no room left to store an upload (RFC 4918, 11.5)
 """
 
 from __future__ import annotations
@@ -159,3 +160,10 @@ class ServiceUnavailable(PortalError):
     def __init__(self, retry_after: int = 5, code: str | None = None) -> None:
         super().__init__(code, retry_after=retry_after)
         self.retry_after = retry_after
+
+
+class StorageFull(PortalError):
+    """The documents' file system has no room for the file; nothing of it was kept."""
+
+    status = 507
+    default_code = "storage_full"

@@ -398,6 +398,22 @@ MESSAGES: Final[dict[str, dict[Language, str]]] = {
         "en": "This PDF carries active content (scripts, automatic actions or attachments). "
         "Print it to a new PDF and try again.",
     },
+    "pdf_encrypted": {
+        "pl": "Ten PDF jest zaszyfrowany, więc nie możemy go sprawdzić. "
+        "Wydrukuj go do nowego PDF-a bez hasła i spróbuj ponownie.",
+        "en": "This PDF is encrypted, so we cannot check it. "
+        "Print it to a new PDF without a password and try again.",
+    },
+    "pdf_too_complex": {
+        "pl": "Ten PDF jest zbyt złożony do sprawdzenia (najwyżej {max_pages} stron "
+        "i {max_objects} obiektów). Podziel go lub wydrukuj do nowego PDF-a.",
+        "en": "This PDF is too complex to check (at most {max_pages} pages and "
+        "{max_objects} objects). Split it or print it to a new PDF.",
+    },
+    "storage_full": {
+        "pl": "Nie możemy teraz zapisać pliku: brak miejsca. Spróbuj później.",
+        "en": "We cannot store the file right now: no space left. Please try later.",
+    },
     "upload_incomplete": {
         "pl": "Przesyłanie zostało przerwane. Spróbuj ponownie.",
         "en": "The upload was interrupted. Please try again.",

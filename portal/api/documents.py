@@ -149,7 +149,7 @@ async def accept_document_regulations(
     "uploadDocument",
     summary="Attach a file (JPEG, PNG or PDF, at most 8 MB) to an upcoming remote consultation.",
     status=201,
-    problems=(400, 401, 403, 404, 409, 413, 415, 422),
+    problems=(400, 401, 403, 404, 409, 413, 415, 422, 507),
     raw_body=UPLOAD_BODY,
 )
 async def upload_document(
@@ -176,7 +176,7 @@ async def upload_document(
     "link it with createResult's attachment_document_id.",
     status=201,
     roles=(Role.PHYSICIAN,),
-    problems=(400, 401, 403, 404, 409, 413, 415, 422),
+    problems=(400, 401, 403, 404, 409, 413, 415, 422, 507),
     raw_body=UPLOAD_BODY,
 )
 async def upload_result_attachment(

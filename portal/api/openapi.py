@@ -23,6 +23,7 @@ STATUS_TEXT = {
     415: "The uploaded file's content is not an accepted type.",
     422: "Invalid input; `errors` names each field.",
     429: "Too many attempts in a short time; see Retry-After.",
+    507: "No room left to store the file; nothing of it was kept.",
 }
 
 

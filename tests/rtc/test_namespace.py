@@ -30,18 +30,14 @@ from portal.models import (
 )
 from portal.services import Portal
 from tests.conftest import DEMO_PASSWORD, Api, User, role_refusals
+from tests.portal.test_documents_unit import RawPdf
 from tests.rtc.conftest import ConsultClient, hub_url
 
 Book = Callable[..., Awaitable[str]]
 Make = Callable[[], ConsultClient]
 
-# A minimal PDF the document checks accept (one empty page).
-PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
-)
+# A minimal PDF the document checks accept (one page); the hub stores qpdf's copy of it.
+PDF = RawPdf.minimal().build()
 
 
 async def _pair(

@@ -15,17 +15,14 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, FilePayload, Page, WebSocketRoute, expect
 
+from tests.portal.test_documents_unit import RawPdf, stored_copy
+
 from .conftest import DEMO_PASSWORD, Hub, Session, shoot_fitting, wait_for_frames
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
-# A minimal PDF the document checks accept (one empty page).
-PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
-)
+# A minimal PDF the document checks accept (one page); the hub stores qpdf's copy of it.
+PDF = RawPdf.minimal().build()
 
 # The remote picture's mean brightness (0..255), from a small canvas copy of the <video>.
 REMOTE_BRIGHTNESS = """() => {
@@ -211,11 +208,12 @@ def test_a_consultation_from_the_waiting_room_to_the_stored_summary(
     tab = opened.value
     tab.wait_for_url(re.compile("^blob:" + re.escape(patient.hub.url)))
     tab.close()
-    expect(shared).to_have_attribute("data-opened", str(len(PDF)))
+    stored = stored_copy(PDF)
+    expect(shared).to_have_attribute("data-opened", str(len(stored)))
     with page.expect_download() as download:
         shared.get_by_role("link", name="Pobierz").click()
     saved = download.value.path()
-    assert saved is not None and saved.read_bytes() == PDF
+    assert saved is not None and saved.read_bytes() == stored
     # The patient shows a photo: the physician sees it inline.
     page.fill("#share-description", "Zdjęcie gardła")
     photo: FilePayload = {"name": "gardlo.png", "mimeType": "image/png", "buffer": png_bytes()}
