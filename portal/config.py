@@ -107,5 +107,7 @@ class PortalConfig:
     """Children a guardian may try to add in a day (each try may name someone's PESEL)."""
     patient_search: Limit = Limit(30, timedelta(minutes=5), timedelta(minutes=5))
     """Reception's patient searches per staff account: a human's pace, not a script's."""
-    chat_connects: Limit = Limit(30, timedelta(minutes=5), timedelta(minutes=5))
-    """Anonymous ``/chat`` connections per client address."""
+    chat_connects: Limit = Limit(120, timedelta(minutes=5), timedelta(minutes=5))
+    """Anonymous ``/chat`` connections per client address: each may open a conversation row.
+    Generous, because a clinic's Wi-Fi or a mobile carrier puts many visitors behind one
+    address, and every page a visitor opens reconnects the widget."""

@@ -75,6 +75,7 @@ export const STRINGS = {
     "register.sex_choose": "Wybierz…",
     "register.submit": "Załóż konto",
     "register.done": "Konto zostało założone i jesteś zalogowany.",
+    "register.check_email": "Wysłaliśmy wiadomość na podany adres e-mail: sprawdź w niej, co dalej.",
     "register.next_terms": "Dalej: regulamin i pełny dostęp",
     "register.have_account": "Masz już konto?",
 
@@ -560,6 +561,7 @@ export const STRINGS = {
     "register.sex_choose": "Choose…",
     "register.submit": "Create the account",
     "register.done": "Your account is ready and you are logged in.",
+    "register.check_email": "We sent a message to the e-mail address you gave: it says what to do next.",
     "register.next_terms": "Next: the Terms and full access",
     "register.have_account": "Already have an account?",
 

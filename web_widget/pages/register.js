@@ -41,10 +41,19 @@ page({
       button.disabled = true;
       try {
         await api("/accounts", { method: "POST", body });
-        const login = await api("/auth/login", { method: "POST", body: { login: body.login, password: body.password } });
+        // A taken login or PESEL is answered like success (the hub tells nobody who has an
+        // account here); then the login fails and the e-mail says what happened.
+        const login = await api("/auth/login", { method: "POST", body: { login: body.login, password: body.password } }).catch((error) => {
+          if (error.status === 401) return null;
+          throw error;
+        });
+        form.remove();
+        if (!login) {
+          done.replaceChildren(notice("info", t("register.check_email")));
+          return;
+        }
         storeCsrfToken(login.csrf_token);
         await refreshHeader();
-        form.remove();
         done.replaceChildren(
           notice("success", t("register.done")),
           h("p", {}, h("a", { class: "button", href: "/terms.html" }, t("register.next_terms"))),
