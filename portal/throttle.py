@@ -33,6 +33,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -40,7 +41,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from portal.clock import Clock
 from portal.config import Limit
 from portal.db import Database
-from portal.errors import TooManyAttempts
+from portal.errors import ServiceUnavailable, TooManyAttempts
 from portal.models import ThrottleCounter
 
 
@@ -249,22 +250,35 @@ class RedisStore:
         return self.prefix + bucket.key
 
     async def hit(self, buckets: Sequence[Bucket], now: datetime) -> tuple[float, int]:
-        """Run the hit script over every bucket at once."""
+        """Run the hit script over every bucket at once.
+
+        Fails closed: with Redis unreachable nothing can be counted, so the attempt is refused
+        (``503 service_unavailable``) rather than let through uncounted.
+        """
         args: list[Any] = [_ms(now)]
         for bucket in buckets:
             limit = bucket.limit
             args += [limit.attempts, _ms_delta(limit.window), _ms_delta(limit.block)]
         keys = [self._key(bucket) for bucket in buckets]
-        wait, left = await self._client().eval(_HIT, len(keys), *keys, *args)
+        try:
+            wait, left = await self._client().eval(_HIT, len(keys), *keys, *args)
+        except (RedisError, OSError) as error:
+            raise ServiceUnavailable() from error
         return int(wait) / 1000, int(left)
 
     async def refund(self, bucket: Bucket, now: datetime) -> None:
         """Run the refund script."""
-        await self._client().eval(_REFUND, 1, self._key(bucket), bucket.limit.attempts)
+        try:
+            await self._client().eval(_REFUND, 1, self._key(bucket), bucket.limit.attempts)
+        except (RedisError, OSError) as error:
+            raise ServiceUnavailable() from error
 
     async def clear(self, bucket: Bucket) -> None:
         """Delete the bucket's hash."""
-        await self._client().delete(self._key(bucket))
+        try:
+            await self._client().delete(self._key(bucket))
+        except (RedisError, OSError) as error:
+            raise ServiceUnavailable() from error
 
 
 def _ms(instant: datetime) -> int:

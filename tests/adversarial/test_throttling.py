@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+import redis.asyncio as aioredis
 import socketio
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
@@ -27,9 +28,10 @@ from hub.settings import Settings
 from portal.api import PORTAL_KEY
 from portal.clock import ManualClock
 from portal.config import Limit
+from portal.errors import ServiceUnavailable
 from portal.models import AuditEvent, Patient, ThrottleCounter
 from portal.pesel import make_pesel
-from portal.throttle import RedisStore
+from portal.throttle import Bucket, RedisStore, Throttle
 from tests.conftest import DEMO_PASSWORD, Api, Nodes, User, registration_form
 from tests.sockets import SocketClient
 
@@ -350,3 +352,15 @@ async def test_a_block_ends_and_is_never_forever(api: Api, clock: ManualClock) -
     # Each round waited exactly the same block: refused attempts do not lengthen it.
     response = await api.client.post(LOGIN, json=login_body(name, "x"))
     assert response.status == 401
+
+
+async def test_without_redis_nothing_is_let_through_uncounted(clock: ManualClock) -> None:
+    # Nodes that count in Redis refuse (503) rather than let attempts through uncounted.
+    gone = aioredis.Redis.from_url("redis://127.0.0.1:9", socket_connect_timeout=1)
+    throttle = Throttle(RedisStore(lambda: gone, "secret"), clock)
+    limit = Limit(5, timedelta(minutes=15), timedelta(minutes=15))
+    try:
+        with pytest.raises(ServiceUnavailable):
+            await throttle.hit(Bucket("login:demo.patient", limit))
+    finally:
+        await gone.aclose()
