@@ -12,6 +12,8 @@ from typing import Any
 import aiohttp
 import redis.asyncio as aioredis
 from aiohttp import web
+from aiohttp.helpers import BaseTimerContext
+from aiohttp.streams import StreamReader
 from sqlalchemy import text
 
 from bot.setup import ChatConfig, setup_chat
@@ -19,6 +21,7 @@ from hub.assistant import AssistantProject, process_specs
 from hub.settings import Settings
 from hub.supervisor import Supervisor
 from portal.api import PORTAL_KEY, setup_api
+from portal.api.framework import BodyTimeout
 from portal.clock import Clock
 from portal.db import Database, DatabaseUnavailable
 from portal.migrate import upgrade
@@ -41,6 +44,8 @@ WEB_ROOT = Path(__file__).resolve().parent.parent / "web_widget"
 HEALTH_TIMEOUT = aiohttp.ClientTimeout(total=1.5)
 
 PUBLIC_ASSETS = (".js", ".mjs", ".css")
+HSTS = "max-age=63072000; includeSubDomains"
+"""Two years, as the HSTS preload list asks (RFC 6797; OWASP ASVS 14.4.5)."""
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -63,8 +68,15 @@ def create_app(
     (when ``.venv-bot`` and a trained model exist) and stops them when it stops.
     """
     settings = settings.ensure_secret()
-    app = web.Application(client_max_size=16 * 1024**2)
+    app = web.Application(
+        client_max_size=16 * 1024**2,
+        # aiohttp has no timeout of its own for a request's headers, but since 3.10 its
+        # keep-alive timer runs from the connection's start and closes a connection still
+        # waiting for a complete request head: a header deadline (slowloris).
+        handler_args={"keepalive_timeout": settings.header_timeout},
+    )
     app[SETTINGS_KEY] = settings
+    app.middlewares.append(_body_timeout_middleware)
     db = database or Database(settings.database_url)
     app[DATABASE_KEY] = db
     # With Redis, every node counts attempts in one place (the database would too, at the price
@@ -217,19 +229,84 @@ def _ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 1)
 
 
+class _ChunkDeadline(BaseTimerContext):
+    """Bounds each wait for the next piece of one request's body.
+
+    aiohttp's ``StreamReader`` enters its timer around every wait for more bytes; this one
+    fails the stream with :class:`BodyTimeout` when no byte came within ``seconds``. Every
+    reader of the body (JSON operations, multipart uploads, Socket.IO's long polling, the
+    server's own draining after a response) is bounded alike.
+    """
+
+    def __init__(self, stream: StreamReader, seconds: float) -> None:
+        self._stream = stream
+        self._seconds = seconds
+        self._handle: asyncio.TimerHandle | None = None
+
+    def assert_timeout(self) -> None:
+        """Nothing to check between waits: only a wait can time out."""
+
+    def __enter__(self) -> BaseTimerContext:
+        self._handle = asyncio.get_running_loop().call_later(self._seconds, self._expire)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+    def _expire(self) -> None:
+        self._handle = None
+        self._stream.set_exception(BodyTimeout(f"no body bytes for {self._seconds} s"))
+
+
+@web.middleware
+async def _body_timeout_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    # A stalled upload must not hold a connection (and a handler) forever: the slow-body
+    # variant of slowloris. aiohttp bounds no body read on the server side by itself.
+    if request.body_exists and isinstance(request.content, StreamReader):
+        request.content._timer = _ChunkDeadline(
+            request.content, request.app[SETTINGS_KEY].body_timeout
+        )
+    try:
+        return await handler(request)
+    except BodyTimeout:
+        # Under /api/ the problems middleware answers first; this is for the rest (Socket.IO).
+        return web.Response(status=408, text="request timeout", headers={"Connection": "close"})
+
+
 @web.middleware
 async def _security_headers_middleware(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
-    response = await handler(request)
+    try:
+        response = await handler(request)
+    except web.HTTPException as error:  # a static 404, a 405: still a response to protect
+        _protect(request, error)
+        raise
+    _protect(request, response)
+    return response
+
+
+def _protect(request: web.Request, response: web.StreamResponse) -> None:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    if request.path.endswith(PUBLIC_ASSETS) and not request.path.startswith("/api/"):
+    if request.secure:
+        # Only reached over https: behind HUB_TRUST_PROXY=1 when the proxy says so.
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    public_asset = request.path.endswith(PUBLIC_ASSETS) and not request.path.startswith("/api/")
+    if public_asset:
         # The widget's modules are public, credential-free assets: other sites that embed it
         # load them cross-origin (module scripts need CORS). Its socket still obeys
         # ALLOWED_ORIGINS.
         response.headers.setdefault("Access-Control-Allow-Origin", "*")
-    return response
+    elif "no-store" not in response.headers.get("Cache-Control", ""):
+        # Everything else may carry medical data or show it (API answers, downloads, Socket.IO
+        # polling, /healthz, and pages, whose DOM a back button would restore from the
+        # back/forward cache after logout): no cache keeps a copy (RFC 9111, 5.2.2.5).
+        response.headers["Cache-Control"] = "no-store"
 
 
 @web.middleware

@@ -57,6 +57,13 @@ class Settings:
     """DEMO_PASSWORD: the demo logins' password (random and printed when unset)."""
     trust_proxy: bool = False
     """HUB_TRUST_PROXY=1: take scheme and client address from X-Forwarded-* headers."""
+    header_timeout: float = 15.0
+    """HUB_HEADER_TIMEOUT: seconds a client has to send a request's line and headers, counted from
+    the connection's start or from the end of the previous response (so also how long an idle
+    keep-alive connection stays open); then the connection is closed."""
+    body_timeout: float = 30.0
+    """HUB_BODY_TIMEOUT: seconds the hub waits for each next piece of a request body; then it
+    answers 408 and closes the connection."""
     relay_timeout: float = 5.0
     """RELAY_TIMEOUT: seconds a direct call may take to connect before it goes through the hub."""
     relay_policy: RelayPolicy = "auto"
@@ -106,6 +113,8 @@ class Settings:
             smtp=smtp,
             demo_password=Secret(demo) if demo else None,
             trust_proxy=env.get("HUB_TRUST_PROXY", "") in ("1", "true", "yes"),
+            header_timeout=_float(env, "HUB_HEADER_TIMEOUT", 15.0),
+            body_timeout=_float(env, "HUB_BODY_TIMEOUT", 30.0),
             relay_timeout=_float(env, "RELAY_TIMEOUT", 5.0),
             relay_policy=_relay_policy(env.get("RELAY_POLICY", "auto")),
             max_relayed_rooms=_int(env, "RTC_MAX_RELAYS", 4),

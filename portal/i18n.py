@@ -47,6 +47,22 @@ MESSAGES: Final[dict[str, dict[Language, str]]] = {
         "en": "This method is not supported here.",
     },
     "payload_too_large": {"pl": "Żądanie jest za duże.", "en": "The request is too large."},
+    "json_required": {
+        "pl": "Wyślij treść żądania jako JSON (Content-Type: application/json).",
+        "en": "Send the request body as JSON (Content-Type: application/json).",
+    },
+    "json_too_deep": {
+        "pl": "Treść żądania jest zagnieżdżona zbyt głęboko.",
+        "en": "The request body is nested too deeply.",
+    },
+    "request_timeout": {
+        "pl": "Żądanie przychodziło zbyt wolno. Spróbuj ponownie.",
+        "en": "The request arrived too slowly. Please try again.",
+    },
+    "cross_site_request": {
+        "pl": "Żądanie z innej witryny zostało odrzucone.",
+        "en": "A request from another site was refused.",
+    },
     "internal_error": {
         "pl": "Wystąpił błąd po naszej stronie. Spróbuj ponownie za chwilę.",
         "en": "Something went wrong on our side. Please try again in a moment.",

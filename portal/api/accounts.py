@@ -13,7 +13,7 @@ from portal.i18n import Language
 from portal.models import Role
 from portal.services import Portal
 
-from .framework import SESSION_COOKIE_KEY, Router
+from .framework import SESSION_COOKIE_KEY, Router, clear_session_cookie, set_session_cookie
 from .schemas import (
     AccountOut,
     AddDependentBody,
@@ -71,13 +71,11 @@ async def login(request: web.Request, portal: Portal, body: LoginBody) -> web.St
     )
     out = LoginOut(csrf_token=result.csrf_token, account=AccountOut.of(result.account))
     response = web.Response(text=out.model_dump_json(), content_type="application/json")
-    response.set_cookie(
+    set_session_cookie(
+        response,
+        request,
         request.app[SESSION_COOKIE_KEY],
         result.session_token,
-        httponly=True,
-        samesite="Lax",
-        secure=request.secure,
-        path="/",
         max_age=int(portal.config.session_absolute_timeout.total_seconds()),
     )
     return response
@@ -95,7 +93,7 @@ async def logout(request: web.Request, portal: Portal, principal: Principal) -> 
     if principal.session_id is not None:
         await portal.auth.logout(principal.session_id)
     response = web.Response(status=204)
-    response.del_cookie(request.app[SESSION_COOKIE_KEY], path="/")
+    clear_session_cookie(response, request, request.app[SESSION_COOKIE_KEY])
     return response
 
 

@@ -19,11 +19,18 @@ from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from pydantic import BaseModel, ValidationError
 
 from portal.access import Principal
-from portal.errors import AccessDenied, AuthenticationRequired, NotFound, PortalError
+from portal.errors import (
+    AccessDenied,
+    AuthenticationRequired,
+    NotFound,
+    PayloadTooLarge,
+    PortalError,
+    UnsupportedMediaType,
+)
 from portal.i18n import negotiate
 from portal.models import Role
 from portal.services import Portal
@@ -43,6 +50,18 @@ LANGUAGE_KEY = web.RequestKey("language", str)
 API_PREFIX = "/api/v1"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_JSON_BODY = 64 * 1024
+MAX_JSON_DEPTH = 32
+"""Arrays and objects nested deeper than this are refused before parsing: the parser recurses,
+and 30 000 levels would exhaust the stack (OWASP ASVS 5.5.3, deserialisation of untrusted data).
+Our bodies are at most a few levels deep."""
+
+
+class BodyTimeout(TimeoutError):
+    """The client stopped sending a request body: no new bytes within the body timeout.
+
+    Raised inside whatever reads the body (a JSON operation, a multipart upload, Socket.IO's
+    polling); answered ``408 request_timeout`` and the connection is closed.
+    """
 
 
 @dataclass(frozen=True)
@@ -154,17 +173,22 @@ def _endpoint(operation: Operation) -> Callable[[web.Request], Awaitable[web.Str
     async def endpoint(request: web.Request) -> web.StreamResponse:
         arguments: dict[str, Any] = {}
         principal = request.get(PRINCIPAL_KEY)
+        if request.method in UNSAFE_METHODS and (principal is None or principal.via != "token"):
+            # What a browser may send on its own: the cookie, and anonymous forms (login,
+            # register). A bearer token is never attached by a browser, so it needs neither check.
+            check_same_origin(request)
         if operation.authenticated:
             if principal is None:
                 raise request.get(AUTH_ERROR_KEY) or AuthenticationRequired()
-            if operation.roles and principal.role not in operation.roles:
-                raise AccessDenied("role_forbidden")
             if (
                 request.method in UNSAFE_METHODS
                 and principal.via == "session"
                 and not operation.csrf_exempt
             ):
+                # Before the role check: a forged request is refused as forged, whatever it asks.
                 _check_csrf(request)
+            if operation.roles and principal.role not in operation.roles:
+                raise AccessDenied("role_forbidden")
         for name in parameters:
             if name == "request":
                 arguments[name] = request
@@ -215,12 +239,65 @@ def json_response(model: BaseModel, status: int = 200) -> web.Response:
 
 
 async def _read_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
+    declared = request.headers.get(hdrs.CONTENT_TYPE)
+    if declared is not None and not is_json_media_type(request.content_type, request.charset):
+        # Refusing every other type also closes login CSRF through a cross-site
+        # <form enctype="text/plain">, which a browser sends without a CORS preflight.
+        raise UnsupportedMediaType("json_required")
     if request.content_length is not None and request.content_length > MAX_JSON_BODY:
-        raise PortalError("payload_too_large")
-    raw = await request.content.read(MAX_JSON_BODY + 1)
-    if len(raw) > MAX_JSON_BODY:
-        raise PortalError("payload_too_large")
-    return _validate(model, parse_json(raw), "body")
+        raise PayloadTooLarge("payload_too_large")
+    # Read to the end of the body: one read returns only what has arrived so far, and a body
+    # may come in several TCP segments (a slow mobile link). A chunked body has no length to
+    # check up front, so the bound is kept while reading.
+    raw = bytearray()
+    async for chunk in request.content.iter_any():
+        raw += chunk
+        if len(raw) > MAX_JSON_BODY:
+            raise PayloadTooLarge("payload_too_large")
+    if raw and declared is None:
+        raise UnsupportedMediaType("json_required")
+    if nesting_exceeds(raw, MAX_JSON_DEPTH):
+        raise PortalError("json_too_deep")
+    return _validate(model, parse_json(bytes(raw)), "body")
+
+
+def is_json_media_type(media_type: str, charset: str | None) -> bool:
+    """Whether a request's Content-Type is JSON: ``application/json`` or a structured syntax
+    suffix ``application/*+json`` (RFC 6839), in UTF-8 (RFC 8259, section 8.1)."""
+    media_type = media_type.lower()
+    if media_type != "application/json" and not (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    ):
+        return False
+    return charset is None or charset.lower() in ("utf-8", "utf8")
+
+
+def nesting_exceeds(raw: bytes | bytearray, limit: int) -> bool:
+    """Whether the JSON text ``raw`` nests arrays and objects deeper than ``limit``.
+
+    One pass that skips strings; it needs no valid JSON (the parser judges that afterwards).
+    """
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    depth = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > limit:
+                return True
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return False
 
 
 def _validate(model: type[BaseModel], data: Any, where: str) -> BaseModel:
@@ -238,6 +315,38 @@ def _path_value(request: web.Request, name: str, kind: type) -> Any:
         except ValueError:
             raise NotFound() from None
     return raw
+
+
+CROSS_SITE_FETCHES = frozenset({"cross-site", "same-site"})
+"""``Sec-Fetch-Site`` values of a request started by another origin's page (Fetch Metadata)."""
+
+
+def check_same_origin(request: web.Request) -> None:
+    """Refuse a state-changing request that another site's page made the browser send.
+
+    The second defence beside the ``X-CSRF-Token`` synchroniser token, and the only one for
+    login and registration, which have no session yet (login CSRF). Browsers name the page's
+    origin in ``Origin`` on every cross-origin POST, PUT, PATCH and DELETE, and newer ones the
+    relation in ``Sec-Fetch-Site`` (OWASP CSRF Prevention Cheat Sheet, "Verifying origin with
+    standard headers" and "Fetch Metadata headers"). API clients send neither and pass.
+    """
+    if request.headers.get("Sec-Fetch-Site", "").strip().lower() in CROSS_SITE_FETCHES:
+        raise AccessDenied("cross_site_request")
+    origin = request.headers.get(hdrs.ORIGIN)
+    if origin is None:
+        return
+    if origin.strip().rstrip("/").lower() not in _own_origins(request):
+        raise AccessDenied("cross_site_request")  # "null" (sandboxed, file:) included
+
+
+def _own_origins(request: web.Request) -> set[str]:
+    """The hub's own origins: as this request reached it, and as PUBLIC_URL names it."""
+    own = {f"{request.scheme}://{request.host}".lower()}
+    public = request.app[PORTAL_KEY].config.public_url
+    if "://" in public:
+        scheme, rest = public.split("://", 1)
+        own.add(f"{scheme}://{rest.split('/', 1)[0]}".lower())
+    return own
 
 
 def _check_csrf(request: web.Request) -> None:
@@ -259,6 +368,12 @@ async def problems_middleware(
     request[LANGUAGE_KEY] = language
     try:
         response = await handler(request)
+    except BodyTimeout:
+        if not request.path.startswith("/api/"):
+            raise
+        return problem_response(
+            408, "request_timeout", language, instance=request.path, headers={"Connection": "close"}
+        )
     except PortalError as error:
         if error.code == "role_forbidden" and not error.audited:
             await _audit_role_refusal(request)
@@ -308,7 +423,7 @@ async def auth_middleware(
     """
     portal = request.app[PORTAL_KEY]
     authorization = request.headers.get("Authorization", "")
-    cookie = request.cookies.get(request.app[SESSION_COOKIE_KEY])
+    cookie = request.cookies.get(session_cookie_name(request, request.app[SESSION_COOKIE_KEY]))
     try:
         if authorization.lower().startswith("bearer "):
             request[PRINCIPAL_KEY] = await portal.auth.authenticate_token(authorization[7:].strip())
@@ -321,16 +436,60 @@ async def auth_middleware(
     return await handler(request)
 
 
-def cookie_from_environ(environ: Mapping[str, Any], name: str) -> str | None:
-    """A cookie of a Socket.IO handshake (its WSGI-like ``environ``), or None.
+HOST_PREFIX = "__Host-"
 
-    Under aiohttp the request is there and its lenient parser is used: one malformed cookie of
+
+def session_cookie_name(request: web.BaseRequest, name: str) -> str:
+    """The session cookie's name on this request's scheme: ``__Host-<name>`` over https.
+
+    The ``__Host-`` prefix makes browsers accept the cookie only with Secure, Path=/ and no
+    Domain, so neither a sibling subdomain nor a plain-http page can plant or shadow it
+    (RFC 6265bis, section 4.1.3.2; OWASP ASVS 3.4.4). Plain http (the hub on loopback, for
+    development and tests) cannot carry a Secure cookie and keeps the bare name. Each scheme
+    reads only its own name: over https a bare cookie is someone else's planting.
+    """
+    return HOST_PREFIX + name if request.secure else name
+
+
+def set_session_cookie(
+    response: web.StreamResponse, request: web.BaseRequest, name: str, value: str, max_age: int
+) -> None:
+    """Set the session cookie: HttpOnly, SameSite=Lax, Path=/, Secure and ``__Host-`` on https."""
+    response.set_cookie(
+        session_cookie_name(request, name),
+        value,
+        httponly=True,
+        samesite="Lax",
+        secure=request.secure,
+        path="/",
+        max_age=max_age,
+    )
+
+
+def clear_session_cookie(response: web.StreamResponse, request: web.BaseRequest, name: str) -> None:
+    """Expire the session cookie (with the attributes a ``__Host-`` cookie must carry)."""
+    response.del_cookie(
+        session_cookie_name(request, name),
+        path="/",
+        secure=request.secure,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def cookie_from_environ(environ: Mapping[str, Any], name: str) -> str | None:
+    """The session cookie ``name`` of a Socket.IO handshake (its WSGI-like ``environ``), or None.
+
+    The name follows the scheme as for REST requests (:func:`session_cookie_name`). Under
+    aiohttp the request is there and its lenient parser is used: one malformed cookie of
     another site spoils nothing; otherwise the raw ``Cookie`` header is parsed.
     """
     request = environ.get("aiohttp.request")
     if isinstance(request, web.BaseRequest):
-        value = request.cookies.get(name)
+        value = request.cookies.get(session_cookie_name(request, name))
         return value or None
+    if environ.get("wsgi.url_scheme") == "https":
+        name = HOST_PREFIX + name
     raw = environ.get("HTTP_COOKIE")
     if not isinstance(raw, str) or not raw:
         return None

@@ -136,8 +136,9 @@ async def test_cookie_is_secure_behind_a_trusted_tls_proxy(
     https = {"X-Forwarded-Proto": "https"}
     response = await attempt(proxied, "demo.patient", DEMO_PASSWORD, **https)
     assert response.status == 200, await response.text()
-    assert response.cookies["mp_session"]["secure"] is True
-    assert response.cookies["mp_session"]["httponly"] is True
+    # Over https the cookie takes the __Host- prefix (tests/adversarial/test_cookies.py).
+    assert response.cookies["__Host-mp_session"]["secure"] is True
+    assert response.cookies["__Host-mp_session"]["httponly"] is True
     response = await attempt(
         proxied, "demo.patient", DEMO_PASSWORD, **{"X-Forwarded-Proto": "http"}
     )
