@@ -100,3 +100,13 @@ def test_consultation_settings_reach_the_rooms() -> None:
 def test_bad_consultation_settings_are_clear_errors(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({name: value})
+
+
+def test_http_timeouts_come_from_the_environment() -> None:
+    assert (Settings().header_timeout, Settings().body_timeout) == (15.0, 30.0)
+    found = Settings.from_env({"HUB_HEADER_TIMEOUT": "4", "HUB_BODY_TIMEOUT": "7.5"})
+    assert (found.header_timeout, found.body_timeout) == (4.0, 7.5)
+    for name in ("HUB_HEADER_TIMEOUT", "HUB_BODY_TIMEOUT"):
+        for value in ("slow", "0", "-1", "121"):
+            with pytest.raises(SettingsError, match=name):
+                Settings.from_env({name: value})
