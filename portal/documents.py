@@ -401,12 +401,15 @@ class Documents:
         stored = await self._received(principal, appointment, stream)
         # Runs to its end even if we are cancelled, so that file and row always agree.
         return await _to_the_end(
-            self._record(
+            self._audited(
                 principal,
-                appointment.id,
-                stored,
-                display_name(file_name, stored.content_type),
-                text,
+                self._record(
+                    principal,
+                    appointment.id,
+                    stored,
+                    display_name(file_name, stored.content_type),
+                    text,
+                ),
             )
         )
 
@@ -563,7 +566,13 @@ class Documents:
             )
         )
         if int(count or 0) >= MAX_DOCUMENTS:
-            raise Conflict("document_limit_reached", limit=MAX_DOCUMENTS)
+            # A refused upload of the patient's record: audited as denied, like a refused file.
+            raise _Refused(
+                Conflict("document_limit_reached", limit=MAX_DOCUMENTS),
+                action="create",
+                patient_id=patient_id,
+                detail={"code": "document_limit_reached"},
+            )
 
     async def _received(
         self, principal: Principal, appointment: Appointment, stream: AsyncIterable[bytes]
