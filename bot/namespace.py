@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import socketio  # type: ignore[import-untyped]
@@ -107,6 +108,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if client.is_staff:
             assert principal is not None
             self.clients[sid] = client
+            self._hold(sid, principal)
             await self.enter_room(sid, STAFF_ROOM)
             for conversation_id in await self.portal.conversations.taken_by(principal):
                 await self.enter_room(sid, _desk(conversation_id))
@@ -117,6 +119,8 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         )
         client.conversation_id = conversation.id
         self.clients[sid] = client
+        if principal is not None:
+            self._hold(sid, principal)
         await self.enter_room(sid, _room(conversation.id))
         await self.emit(
             "conversation",
@@ -175,6 +179,29 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         """Forget the connection; its conversation stays for the next one."""
         self.clients.pop(sid, None)
+        self.portal.auth.watch.release((self.namespace, sid))
+
+    # -- the session under a connection -----------------------------------------------------
+
+    def _hold(self, sid: str, principal: Principal) -> None:
+        """Watch the connection's session: whatever ends it ends the connection too."""
+        end = partial(self._session_ended, sid)
+        self.portal.auth.watch.hold((self.namespace, sid), principal, end)
+
+    async def _session_ended(self, sid: str, reason: str) -> None:
+        """The session under ``sid`` ended: say why, then disconnect (no history, no re-join:
+        a reconnect with the same cookie is refused at connect)."""
+        await self.emit("session_ended", {"reason": reason}, to=sid)
+        await self.disconnect(sid)
+
+    async def trigger_event(self, event: str, *args: Any) -> Any:
+        """Every event of a logged-in connection first re-checks its session (in memory, and
+        in the database at most twice a minute, which also counts as use of the session)."""
+        key = (self.namespace, args[0]) if args else None
+        if event not in ("connect", "disconnect") and not await self.portal.auth.watch.check(key):
+            client = self.clients.get(args[0])
+            return _refusal("session_invalid", client.language if client else DEFAULT_LANGUAGE)
+        return await super().trigger_event(event, *args)
 
     # -- the patient's events ---------------------------------------------------------------
 

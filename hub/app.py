@@ -18,6 +18,7 @@ from sqlalchemy import text
 
 from bot.setup import ChatConfig, setup_chat
 from hub.assistant import AssistantProject, process_specs
+from hub.session_bus import SessionBus
 from hub.settings import Settings
 from hub.supervisor import Supervisor
 from portal.api import PORTAL_KEY, setup_api
@@ -99,6 +100,7 @@ def create_app(
     app.cleanup_ctx.append(_http_ctx)
     if settings.redis_url:
         app.cleanup_ctx.append(_redis_ctx)
+    app.cleanup_ctx.append(_sessions_ctx)
     chat = ChatConfig(settings.rasa_url, settings.chat_origins(), redis_url=settings.redis_url)
     server = setup_chat(app, portal, chat, http=lambda: app[HTTP_KEY])
     setup_consult(app, server, portal, settings.rtc_config(), redis_url=settings.redis_url)
@@ -137,6 +139,19 @@ async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
     app[REDIS_KEY] = client
     yield
     await client.aclose()
+
+
+async def _sessions_ctx(app: web.Application) -> AsyncIterator[None]:
+    # The sockets' session watch, and with Redis the bus that carries ends of sessions to the
+    # other nodes; torn down after the Socket.IO server (whose context comes later).
+    auth = app[PORTAL_KEY].auth
+    bus = SessionBus(app[REDIS_KEY], auth) if REDIS_KEY in app else None
+    if bus is not None:
+        await bus.start()
+    yield
+    if bus is not None:
+        await bus.close()
+    await auth.watch.close()
 
 
 async def _assistant_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -17,10 +17,10 @@ import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import CursorResult, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,6 +44,7 @@ from portal.models import (
 )
 from portal.passwords import Passwords
 from portal.pesel import validate_pesel
+from portal.session_watch import PASSWORD_CHANGED, PASSWORD_RESET, SessionsEnded
 from portal.throttle import Bucket, Throttle
 from portal.validation import (
     check_password,
@@ -490,7 +491,12 @@ class Accounts:
     # -- passwords --------------------------------------------------------------------------
 
     async def change_password(self, principal: Principal, old: str, new: str) -> None:
-        """Change the password (the old one required); other sessions end.
+        """Change the password (the old one required): every other session of the account ends
+        with its tokens and sockets, and every reset link not yet used stops working.
+
+        The session that asked stays: its user just proved who they are, and ending it would
+        log them out of the page they changed the password on (OWASP ASVS 4.0.3 3.3.3 asks
+        that the *other* sessions can be ended after a password change; here they always are).
 
         Wrong old passwords are counted per account (``password_change``). The one that reaches
         the limit ends the session that sent it, and changing waits out the block: whoever holds
@@ -514,8 +520,17 @@ class Accounts:
             assert row is not None
             row.password_hash = new_hash
             row.password_changed_at = self.clock.now()
-            # The session that asked keeps working: its user just proved who they are.
-            await self.auth.end_all_sessions(session, account.id, keep=principal.session_id)
+            ended = await self.auth.end_all_sessions(session, account.id, keep=principal.session_id)
+            revoked = await self._revoke_resets(session, account.id)
+            self.audit.record(
+                session,
+                principal,
+                object_type="Account",
+                object_id=account.id,
+                action=PASSWORD_CHANGED,
+                detail={"sessions_ended": len(ended), "reset_links_revoked": revoked},
+            )
+        await self.auth.announce(SessionsEnded(account.id, ended, PASSWORD_CHANGED))
 
     async def request_password_reset(
         self, login_or_email: str, language: str, *, client_address: str | None = None
@@ -553,6 +568,10 @@ class Accounts:
         token = secrets.token_urlsafe(32)
         now = self.clock.now()
         async with self.db.write() as session:
+            # The newest link is the only one that works: an older one, perhaps lying in a
+            # mailbox someone else reads, stops working the moment a new one is asked for.
+            await session.get(Account, account.id, with_for_update={"of": Account})
+            await self._revoke_resets(session, account.id)
             session.add(
                 PasswordReset(
                     id=digest(token),
@@ -580,19 +599,54 @@ class Accounts:
         await self.mailer.send(account.email, subject, body)
 
     async def reset_password(self, token: str, new_password: str) -> None:
-        """Set a new password with a reset link; the link is spent and every session ends."""
+        """Set a new password with a reset link: the link and every other one of the account
+        are spent, and every session of the account ends with its tokens and sockets."""
         now = self.clock.now()
+        reset_id = digest(token)
+        async with self.db.read() as session:
+            account_id = await session.scalar(
+                select(PasswordReset.account_id).where(PasswordReset.id == reset_id)
+            )
+        if account_id is None:
+            raise InvalidInput.single("token", "reset_token_invalid")
         async with self.db.write() as session:
-            reset = await session.get(PasswordReset, digest(token), with_for_update=True)
-            if reset is None or reset.used_at is not None or reset.expires_at <= now:
+            # The account row first, then its links: two links of one account used at once
+            # queue here, and the second finds itself revoked by the first.
+            account = await session.get(Account, account_id, with_for_update={"of": Account})
+            reset = await session.get(
+                PasswordReset, reset_id, with_for_update=True, populate_existing=True
+            )
+            if (
+                account is None
+                or reset is None
+                or reset.used_at is not None
+                or reset.expires_at <= now
+            ):
                 raise InvalidInput.single("token", "reset_token_invalid")
-            account = await session.get(Account, reset.account_id, with_for_update={"of": Account})
-            assert account is not None
             check_password(new_password, login=account.login, field="new_password")
-            reset.used_at = now
             account.password_hash = await self.passwords.hash(new_password)
             account.password_changed_at = now
-            await self.auth.end_all_sessions(session, account.id)
+            ended = await self.auth.end_all_sessions(session, account.id)
+            revoked = await self._revoke_resets(session, account.id)
+            self.audit.record(
+                session,
+                None,
+                object_type="Account",
+                object_id=account.id,
+                action=PASSWORD_RESET,
+                detail={"sessions_ended": len(ended), "reset_links_revoked": revoked},
+            )
+        await self.auth.announce(SessionsEnded(account.id, ended, PASSWORD_RESET))
+
+    @staticmethod
+    async def _revoke_resets(session: AsyncSession, account_id: uuid.UUID) -> int:
+        """Delete every reset link of the account (used or not); how many there were.
+
+        Deleting, not marking: a spent link is worth nothing, and its hash is not kept."""
+        result = await session.execute(
+            delete(PasswordReset).where(PasswordReset.account_id == account_id)
+        )
+        return int(cast(CursorResult[Any], result).rowcount)
 
     def _today(self) -> date:
         return _local_date(self.clock.now(), self.config.timezone)

@@ -2,10 +2,13 @@
 
 - Sessions: a 256-bit random cookie value; the database keeps only its SHA-256, so a leaked
   table opens no session. Idle and absolute expiry per OWASP's Session Management Cheat Sheet.
+  Every end of a session (logout, expiry, password change or reset) is audited and announced
+  to :attr:`Auth.listeners`, first of them the :class:`~portal.session_watch.SessionWatch` that
+  disconnects the session's sockets (OWASP ASVS 4.0.3 3.3.1).
 - CSRF: a per-session random token, returned at login and required in ``X-CSRF-Token`` on
   state-changing requests authenticated by cookie (synchroniser token pattern).
-- Bearer tokens: short-lived, HMAC-SHA256-signed, scoped to one patient account, and tied to the
-  session they were issued from, so logging out ends them too.
+- Bearer tokens: short-lived, HMAC-SHA256-signed, scoped to one patient account, and always tied
+  to the session they were issued from, so whatever ends the session ends them too.
 - Throttling: every login attempt is counted per login name (existing or not) and per client
   address before the password is checked (:mod:`portal.throttle`), so concurrent guesses cannot
   slip past the count; a success clears the name's count and gives the address's back. Answers
@@ -18,24 +21,35 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import uuid
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.access import Principal
+from portal.audit import AuditLog
 from portal.clock import Clock
 from portal.config import PortalConfig
 from portal.db import Database
 from portal.errors import AuthenticationRequired, InvalidCredentials
 from portal.models import Account, AuthSession, Role
 from portal.passwords import Passwords
+from portal.session_watch import EXPIRED, LOGOUT, SessionsEnded, SessionWatch
 from portal.throttle import Bucket, DatabaseStore, Throttle
 
+log = logging.getLogger(__name__)
+
 TOKEN_PREFIX = "mpt1"
+TOUCH_EVERY = timedelta(seconds=30)
+"""A session's last use is written at most this often (idle expiry needs no finer grain)."""
+
+SessionListener = Callable[[SessionsEnded], Awaitable[None]]
 
 
 def digest(value: str) -> str:
@@ -79,6 +93,11 @@ class Auth:
         self._token_key = hmac.new(
             config.secret.reveal().encode(), b"bearer-token-v1", hashlib.sha256
         ).digest()
+        self.audit = AuditLog(clock)
+        self.watch = SessionWatch(self, clock)
+        """This node's sockets, each held on its session."""
+        self.listeners: list[SessionListener] = [self.watch.ended]
+        """Told of every end of sessions, after it is committed (the watch; other nodes)."""
 
     # -- login and logout -------------------------------------------------------------------
 
@@ -133,18 +152,39 @@ class Auth:
         return LoginResult(session_token=token, csrf_token=csrf, account=account)
 
     async def logout(self, session_id: str) -> None:
-        """End one session (and with it every bearer token issued from it)."""
+        """End one session (and with it every bearer token issued from it, and its sockets)."""
         async with self.db.write() as session:
-            await session.execute(delete(AuthSession).where(AuthSession.id == session_id))
+            row = await session.get(AuthSession, session_id)
+            account = await session.get(Account, row.account_id) if row else None
+            if row is None or account is None or not await self._delete(session, [session_id]):
+                return
+            self._audit(session, account, LOGOUT, session_id)
+        await self.announce(SessionsEnded(account.id, frozenset({session_id}), LOGOUT))
 
     async def end_all_sessions(
         self, session: AsyncSession, account_id: uuid.UUID, keep: str | None = None
-    ) -> None:
-        """End every session of an account but ``keep`` (password reset or change)."""
-        query = delete(AuthSession).where(AuthSession.account_id == account_id)
+    ) -> frozenset[str]:
+        """End every session of an account but ``keep`` (password reset or change), in the
+        caller's transaction; the ids ended, for the caller to :meth:`announce` once committed."""
+        query = select(AuthSession.id).where(AuthSession.account_id == account_id)
         if keep is not None:
             query = query.where(AuthSession.id != keep)
-        await session.execute(query)
+        ended = frozenset(await session.scalars(query))
+        if ended:
+            await self._delete(session, ended)
+        return ended
+
+    async def announce(self, event: SessionsEnded) -> None:
+        """Tell every listener that ``event``'s sessions ended (call after the commit)."""
+        if not event.session_ids:
+            return
+        for listener in list(self.listeners):
+            try:
+                await listener(event)
+            except Exception:
+                # The sessions are ended in the database whatever a listener does; the watch's
+                # periodic re-read still ends their sockets. Logged, never swallowed.
+                log.exception("end of sessions (%s) not passed on", event.reason)
 
     async def authenticate_session(self, token: str) -> tuple[Principal, AuthSession]:
         """The principal behind a session cookie; expired sessions are ended here."""
@@ -156,16 +196,50 @@ class Auth:
         if row is None or account is None:
             raise AuthenticationRequired()
         if self._expired(row):
-            await self.logout(session_id)
+            await self._end_expired(row)
             raise AuthenticationRequired("session_expired")
-        if now - row.last_seen_at > timedelta(seconds=30):
+        if now - row.last_seen_at > TOUCH_EVERY:
             # Touch at most twice a minute: idle expiry needs no finer grain, and a write per
             # request would serialise every reader on SQLite.
-            async with self.db.write() as session:
-                fresh = await session.get(AuthSession, session_id)
-                if fresh is not None:
-                    fresh.last_seen_at = now
+            await self._touch(session_id)
         return Principal.of(account, via="session", session_id=session_id), row
+
+    async def touch(self, session_id: str) -> datetime | None:
+        """A socket event used the session: its new deadline, or None if it has ended."""
+        async with self.db.read() as session:
+            row = await session.get(AuthSession, session_id)
+        if row is None:
+            return None
+        if self._expired(row):
+            await self._end_expired(row)
+            return None
+        if self.clock.now() - row.last_seen_at > TOUCH_EVERY:
+            await self._touch(session_id)
+            row.last_seen_at = self.clock.now()
+        return self.deadline(row)
+
+    async def session_deadlines(self, session_ids: Collection[str]) -> dict[str, datetime]:
+        """The deadline of each of ``session_ids`` that still stands; the expired are ended."""
+        async with self.db.read() as session:
+            rows = list(
+                await session.scalars(
+                    select(AuthSession).where(AuthSession.id.in_(list(session_ids)))
+                )
+            )
+        alive: dict[str, datetime] = {}
+        for row in rows:
+            if self._expired(row):
+                await self._end_expired(row)
+            else:
+                alive[row.id] = self.deadline(row)
+        return alive
+
+    def deadline(self, row: AuthSession) -> datetime:
+        """When ``row`` expires unless used before: the sooner of idle and absolute expiry."""
+        return min(
+            row.last_seen_at + self.config.session_idle_timeout,
+            row.created_at + self.config.session_absolute_timeout,
+        )
 
     def _expired(self, row: AuthSession) -> bool:
         """Whether a session is past its idle or its absolute timeout."""
@@ -175,10 +249,53 @@ class Auth:
             or now - row.created_at > self.config.session_absolute_timeout
         )
 
+    async def _touch(self, session_id: str) -> None:
+        async with self.db.write() as session:
+            fresh = await session.get(AuthSession, session_id)
+            if fresh is not None:
+                fresh.last_seen_at = self.clock.now()
+
+    async def _end_expired(self, row: AuthSession) -> None:
+        """End an expired session: audited once, however many callers found it expired."""
+        absolute = self.clock.now() - row.created_at > self.config.session_absolute_timeout
+        async with self.db.write() as session:
+            account = await session.get(Account, row.account_id)
+            if account is None or not await self._delete(session, [row.id]):
+                return
+            self._audit(
+                session, account, EXPIRED, row.id, expiry="absolute" if absolute else "idle"
+            )
+        await self.announce(SessionsEnded(account.id, frozenset({row.id}), EXPIRED))
+
+    @staticmethod
+    async def _delete(session: AsyncSession, session_ids: Collection[str]) -> int:
+        """Delete sessions; how many were still there (a race may have ended them first)."""
+        result = await session.execute(
+            delete(AuthSession).where(AuthSession.id.in_(list(session_ids)))
+        )
+        return int(cast(CursorResult[Any], result).rowcount)
+
+    def _audit(
+        self, session: AsyncSession, account: Account, action: str, session_id: str, **detail: str
+    ) -> None:
+        """One audit row for an end of a session; the session is named by the first 12 hex of
+        its stored hash (enough to tell sessions apart in the log, useless as a cookie)."""
+        self.audit.record(
+            session,
+            Principal.of(account, session_id=session_id),
+            object_type="Account",
+            object_id=account.id,
+            action=action,
+            detail={"session": session_id[:12], **detail},
+        )
+
     # -- bearer tokens ----------------------------------------------------------------------
 
     def issue_token(self, principal: Principal, ttl: timedelta | None = None) -> BearerToken:
-        """A bearer token acting as ``principal`` (a patient), bound to its session if any."""
+        """A bearer token acting as ``principal`` (a patient), bound to its session."""
+        if principal.session_id is None:
+            # A token outlives nothing: no session to end it, no token (ValueError: a bug).
+            raise ValueError("bearer tokens are issued from a session only")
         now = self.clock.now()
         expires = now + (ttl or self.config.token_ttl)
         payload = {
@@ -209,17 +326,19 @@ class Auth:
             payload = json.loads(_unb64(body))
             account_id = uuid.UUID(payload["sub"])
             expires = int(payload["exp"])
-            session_id = payload.get("sid")
+            session_id = payload["sid"]
+            if not isinstance(session_id, str):
+                raise TypeError("sid")
         except (ValueError, KeyError, TypeError):
             raise AuthenticationRequired("token_invalid") from None
         if self.clock.now().timestamp() >= expires:
             raise AuthenticationRequired("token_invalid")
         async with self.db.read() as session:
             account = await session.get(Account, account_id)
-            issuer = await session.get(AuthSession, session_id) if session_id else None
+            issuer = await session.get(AuthSession, session_id)
         # A token dies with its session, also when the session has merely expired: otherwise
         # tokens minted from tokens would outlive the idle and absolute limits.
-        alive = session_id is None or (issuer is not None and not self._expired(issuer))
+        alive = issuer is not None and issuer.account_id == account_id and not self._expired(issuer)
         if account is None or not alive or account.role is not Role.PATIENT:
             raise AuthenticationRequired("token_invalid")
         if str(account.patient_id) != payload.get("pid"):

@@ -21,6 +21,7 @@ import uuid
 from collections import deque
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import socketio  # type: ignore[import-untyped]
@@ -130,6 +131,9 @@ class ConsultNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 translate(error.code, language, **error.params), {"code": error.code}
             ) from None
         self.clients[sid] = Connection(principal, language)
+        # Whatever ends the session (or the token's session) ends this connection too.
+        end = partial(self._session_ended, sid)
+        self.portal.auth.watch.hold((self.namespace, sid), principal, end)
         if principal.role is Role.PHYSICIAN:
             await self._enter(sid, _desk(principal.practitioner_id))
             await self.emit("queue", await self._queue(principal.practitioner_id), to=sid)
@@ -156,6 +160,7 @@ class ConsultNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         """Leave every room this socket was in; close its device-check peer."""
         client = self.clients.pop(sid, None)
+        self.portal.auth.watch.release((self.namespace, sid))
         await self.media.close_echo(sid)
         if client is None:
             return
@@ -164,6 +169,20 @@ class ConsultNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if client.principal.role is Role.PHYSICIAN:
             # Socket.IO drops the socket from its rooms after this handler: withdraw it now.
             await self._exit(sid, _desk(client.principal.practitioner_id))
+
+    async def _session_ended(self, sid: str, reason: str) -> None:
+        """The session under ``sid`` ended: say why, then disconnect (which leaves its rooms)."""
+        await self.emit("session_ended", {"reason": reason}, to=sid)
+        await self.disconnect(sid)
+
+    async def trigger_event(self, event: str, *args: Any) -> Any:
+        """Every event first re-checks the connection's session (in memory, and in the
+        database at most twice a minute, which also counts as use of the session)."""
+        key = (self.namespace, args[0]) if args else None
+        if event not in ("connect", "disconnect") and not await self.portal.auth.watch.check(key):
+            client = self.clients.get(args[0])
+            return _refusal("session_invalid", client.language if client else DEFAULT_LANGUAGE)
+        return await super().trigger_event(event, *args)
 
     # -- device check -----------------------------------------------------------------------
 

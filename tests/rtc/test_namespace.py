@@ -174,7 +174,10 @@ async def test_the_room_opens_15_minutes_before_and_closes_after(
     assert (await patient.join(appointment_id))["ok"]
 
     clock.advance(timedelta(hours=3))  # long past the end (20 min) and the 2 h grace
-    late = await patient.join(appointment_id)
+    # Three idle hours ended the session as well (and that socket with it): log in afresh.
+    again = consult()
+    await again.connect(hub_url(client), cookie=(await api.login("demo.patient")).cookie)
+    late = await again.join(appointment_id)
     assert late["code"] == "room_closed"
 
 
