@@ -201,10 +201,12 @@ async def delegated_token(socket: Socket, fake: FakeRasa) -> str:
 
 
 async def request_link(api: Api, settings: Settings, login: str) -> str:
-    """Ask for a reset link of ``login``; its token."""
+    """Ask for a reset link of ``login``; its token (mailed after the answer)."""
+    await api.settle()
     before = set(outbox(settings))
     response = await api.client.post(RESET, json={"login": login})
     assert response.status == 202, await response.text()
+    await api.settle()
     [message] = [m for path, m in outbox(settings).items() if path not in before]
     return reset_token(settings, message)
 
