@@ -20,10 +20,11 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 import socketio
-from aiohttp import ClientResponse
+from aiohttp import ClientResponse, DummyCookieJar
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
+from hub.app import create_app
 from hub.settings import Settings
 from portal.api import PORTAL_KEY
 from portal.clock import ManualClock
@@ -129,6 +130,29 @@ async def test_two_nodes_share_the_count_through_redis(nodes: Nodes, settings: S
     async with nodes.clients[0].app[PORTAL_KEY].db.read() as session:
         assert await session.scalar(select(func.count()).select_from(ThrottleCounter)) == 0
     await nodes.redis.delete(key)
+
+
+async def test_two_nodes_without_redis_share_the_count_in_the_database(
+    aiohttp_client: Any, settings: Settings, clock: ManualClock
+) -> None:
+    # Two apps, two connection pools, one database: the row lock is what they share.
+    first, second = [
+        await aiohttp_client(create_app(settings, clock=clock), cookie_jar=DummyCookieJar())
+        for _ in range(2)
+    ]
+    burst = await asyncio.gather(
+        *(
+            (first if i % 2 else second).post(LOGIN, json=login_body("demo.physician", f"g{i}"))
+            for i in range(12)
+        )
+    )
+    assert await statuses(burst) == {
+        (401, "invalid_credentials"): 5,
+        (429, "too_many_attempts"): 7,
+    }
+    async with first.app[PORTAL_KEY].db.read() as session:
+        row = await session.get(ThrottleCounter, "login:demo.physician")
+    assert row is not None and row.failures == 5
 
 
 async def test_successes_from_a_shared_address_do_not_block_it(api: Api) -> None:
