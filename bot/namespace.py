@@ -8,6 +8,11 @@ The protocol is written down in ``docs/chat-protocol.md``. Rooms:
 
 Emitting to rooms rather than to socket ids is what lets a reconnected socket, or one on
 another hub node (``AsyncRedisManager``), receive what the bot says while it was away.
+
+A hub process that dies between storing a patient's message and storing the assistant's answer
+leaves the message's turn behind (``portal/conversations.py``). The patient's next connection
+finds it: a turn Rasa was never asked about is asked now, once; one Rasa was asked about is not
+asked again (that could answer, or book, twice): the patient is told it went unanswered.
 """
 
 from __future__ import annotations
@@ -27,9 +32,10 @@ import socketio  # type: ignore[import-untyped]
 from aiohttp import web
 
 from bot.errors import AssistantUnavailable
-from bot.rasa import SLOW_NOTICE_AFTER, Button, RasaClient, Reply
+from bot.rasa import RASA_TIMEOUT, SLOW_NOTICE_AFTER, Button, RasaClient, Reply
 from portal.access import Principal
 from portal.api.framework import cookie_from_environ
+from portal.conversations import TURN_PENDING, TURN_TOLD
 from portal.errors import AuthenticationRequired, PortalError, TooManyAttempts
 from portal.i18n import DEFAULT_LANGUAGE, MESSAGES, Language, translate
 from portal.models import ChatMessage, Role, Sender
@@ -49,6 +55,12 @@ RATE_WINDOW = 10.0
 TOKEN_TTL = timedelta(minutes=5)
 """Life of the bearer token handed to the assistant with each message (one turn needs less)."""
 REPLAYED = (Sender.BOT, Sender.STAFF, Sender.SYSTEM)
+ABANDONED_AFTER = timedelta(seconds=RASA_TIMEOUT + 10)
+"""With several hub nodes, a turn another node owns counts as abandoned only this long after the
+message was stored: a live node finishes every turn within Rasa's timeout. A single node knows
+at once: any other owner is a previous run of itself."""
+QUOTE_LENGTH = 80
+"""How much of an unanswered message the notice quotes, in characters."""
 
 
 @dataclass
@@ -85,11 +97,15 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         *,
         session_cookie: str = "mp_session",
         namespace: str = NAMESPACE,
+        single_node: bool = True,
     ) -> None:
         super().__init__(namespace)
         self.portal = portal
         self.rasa = rasa
         self.session_cookie = session_cookie
+        self.single_node = single_node
+        self.node = uuid.uuid4().hex
+        """This process's id, the owner of the turns it stores."""
         self.clients: dict[str, Client] = {}
         self.tasks: set[asyncio.Task[None]] = set()
         self._turns: dict[uuid.UUID, asyncio.Lock] = {}
@@ -138,6 +154,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             conversation.id, after, REPLAYED
         ):
             await self.emit("bot_message", _bot_message(message), to=sid)
+        self._spawn(self._recover(client, conversation.id))
 
     async def _principal(self, environ: Mapping[str, Any], language: Language) -> Principal | None:
         cookie = cookie_from_environ(environ, self.session_cookie)
@@ -220,7 +237,11 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             return _refusal("invalid_value", client.language)
         try:
             stored = await self.portal.conversations.add_patient_message(
-                client.principal, client.conversation_id, text, client_msg_id
+                client.principal,
+                client.conversation_id,
+                text,
+                client_msg_id,
+                turn_node=None if text.strip() == HANDOFF_PAYLOAD else self.node,
             )
         except PortalError as error:
             return _refusal(error.code, client.language, **error.params)
@@ -249,7 +270,11 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             try:
                 # One turn at a time per conversation: Rasa's tracker expects them in order.
                 async with lock:
-                    await self._ask_assistant(client, message, found)
+                    # Committed before Rasa is asked: if this process dies from here on, the
+                    # turn is known to be asked, and is never asked again.
+                    if await self.portal.conversations.ask_turn(message.id, self.node):
+                        await self._ask_assistant(client, message, found)
+                        await self.portal.conversations.finish_turn(message.id, self.node)
             finally:
                 self._waiting[conversation_id] -= 1
                 if not self._waiting[conversation_id]:
@@ -269,6 +294,31 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             )
             if state == "waiting":
                 await self._broadcast_queue()
+            if message.turn is not None:  # an adopted turn, now reception's to answer
+                await self.portal.conversations.ask_turn(message.id, self.node)
+                await self.portal.conversations.finish_turn(message.id, self.node)
+
+    async def _recover(self, client: Client, conversation_id: uuid.UUID) -> None:
+        """Answer once, or own up to, the turns a dead hub process left in this conversation."""
+        before = None if self.single_node else self.portal.clock.now() - ABANDONED_AFTER
+        conversations = self.portal.conversations
+        for message in await conversations.abandoned_turns(conversation_id, self.node, before):
+            adopted = await conversations.adopt_turn(message, self.node)
+            if adopted == TURN_PENDING:
+                log.warning("answering message %s of a dead hub process", message.id)
+                state = (await conversations.get(conversation_id)).state.value
+                message.turn_node = self.node
+                await self._answer(client, message, state)
+            elif adopted == TURN_TOLD:
+                log.warning("message %s went unanswered: the hub stopped mid-turn", message.id)
+                quote = message.text[:QUOTE_LENGTH] + (
+                    "…" if len(message.text) > QUOTE_LENGTH else ""
+                )
+                notice = _notice("chat_assistant_interrupted", client.language, text=quote)
+                stored = await conversations.add_bot_message(
+                    conversation_id, notice.text, notice.payload()
+                )
+                await self.emit("bot_message", _bot_message(stored), room=_room(conversation_id))
 
     async def _ask_assistant(self, client: Client, message: ChatMessage, found: Assessment) -> None:
         """One turn of the assistant. When the safety rules matched, the patient has the safety
@@ -332,8 +382,9 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         stored = await self.portal.conversations.add_bot_message(
             message.conversation_id, reply.text, reply.payload()
         )
-        await self.emit("bot_message", _bot_message(stored), room=_room(message.conversation_id))
+        # Recorded before the patient sees it: by then reception's list holds it too.
         await self._record_safety(message, found, "rules")
+        await self.emit("bot_message", _bot_message(stored), room=_room(message.conversation_id))
 
     async def _record_safety(self, message: ChatMessage, found: Assessment, source: str) -> None:
         await self.portal.conversations.record_safety_answer(
@@ -544,10 +595,10 @@ def _unavailable(language: Language) -> Reply:
     return _notice("chat_assistant_unavailable", language)
 
 
-def _notice(code: str, language: Language) -> Reply:
+def _notice(code: str, language: Language, **params: str) -> Reply:
     """A message of the hub's own, with the button that reaches a person."""
     return Reply(
-        text=translate(code, language),
+        text=translate(code, language, **params),
         buttons=[Button(translate("chat_talk_to_person", language), HANDOFF_PAYLOAD)],
     )
 

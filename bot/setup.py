@@ -63,6 +63,7 @@ def setup_chat(
         RasaClient(http, config.rasa_url, config.rasa_timeout),
         session_cookie=config.session_cookie,
         namespace=NAMESPACE,
+        single_node=config.redis_url is None,
     )
     server.register_namespace(namespace)
     server.attach(app)

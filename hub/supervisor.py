@@ -1,8 +1,9 @@
 """Runs the assistant's processes (Rasa and its action server) as children of the hub.
 
 Each child is started, polled until it answers its readiness URL, restarted with a growing
-back-off when it exits, and stopped (SIGTERM, then SIGKILL after a grace period) when the hub
-stops. The hub keeps serving the portal whatever the children do; ``/healthz`` shows them.
+back-off when it exits (what is left of its process group is killed first), and stopped
+(SIGTERM, then SIGKILL after a grace period) when the hub stops. The hub keeps serving the
+portal whatever the children do; ``/healthz`` shows them.
 """
 
 from __future__ import annotations
@@ -128,6 +129,10 @@ class Supervisor:
             else:  # exited before it was ready: the next line says how
                 code = process.returncode
             self._processes.pop(spec.name, None)
+            # A child killed outright (OOM, SIGKILL) leaves its own children running, holding
+            # its port and memory, and the restarted child could not bind: end its whole group.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
             state.last_exit_code, state.pid = code, None
             if self.stopping():
                 break

@@ -6,6 +6,13 @@ the next sequence number of its conversation, so a client that reconnects asks f
 after the last number it saw. A patient message carries the client's own id; the unique
 ``(conversation_id, client_msg_id)`` pair makes a retry after a reconnect land once.
 
+Exactly once for the assistant's answers too: a patient message the assistant is to answer
+carries its *turn* (``pending`` when stored, ``asked`` just before Rasa is, ``answered``), owned
+by the hub process that stored it. A process that dies between the steps leaves the turn
+behind; whoever finds it (the patient's next connection) adopts it with a conditional update,
+so exactly one process asks Rasa for a ``pending`` turn, and an ``asked`` one, which Rasa may
+or may not have taken in, is never asked again: the patient is told instead (``told``).
+
 Who may reach what: an anonymous visitor's conversation is reachable by whoever holds its
 random id (the widget keeps it); a logged-in patient's belongs to their account and nobody else
 resumes it; reception reads any conversation in the queue, and each transcript read is
@@ -42,6 +49,7 @@ from portal.models import (
 MAX_TEXT = 2000
 """Longest message, in characters, a patient or staff member may send."""
 MAX_CLIENT_MSG_ID = 64
+TURN_PENDING, TURN_ASKED, TURN_ANSWERED, TURN_TOLD = "pending", "asked", "answered", "told"
 LANGUAGES = ("pl", "en")
 
 
@@ -146,10 +154,18 @@ class Conversations:
         return principal is not None and conversation.account_id == principal.account_id
 
     async def add_patient_message(
-        self, principal: Principal | None, conversation_id: uuid.UUID, text: str, client_msg_id: str
+        self,
+        principal: Principal | None,
+        conversation_id: uuid.UUID,
+        text: str,
+        client_msg_id: str,
+        turn_node: str | None = None,
     ) -> Stored:
         """Store a patient's message once: a retry with the same ``client_msg_id`` returns the
         message stored the first time (``duplicate``) instead of a second one.
+
+        With ``turn_node`` (the storing process's id), a message the assistant is to answer (the
+        conversation is the bot's) is stored with its turn ``pending``, owned by that process.
         """
         text = _check_text(text)
         if not client_msg_id or len(client_msg_id) > MAX_CLIENT_MSG_ID:
@@ -160,6 +176,7 @@ class Conversations:
             text,
             client_msg_id=client_msg_id,
             owner=principal,
+            turn_node=turn_node,
         )
 
     async def add_bot_message(
@@ -388,6 +405,58 @@ class Conversations:
             )
             return list(rows)
 
+    # -- the assistant's turns --------------------------------------------------------------
+
+    async def ask_turn(self, message_id: uuid.UUID, node: str) -> bool:
+        """Mark ``node``'s pending turn ``asked``, just before Rasa is: False when the turn is
+        no longer ``node``'s to ask (another process adopted it)."""
+        return await self._move_turn(message_id, (TURN_PENDING, node), TURN_ASKED, node)
+
+    async def finish_turn(self, message_id: uuid.UUID, node: str) -> None:
+        """The turn of ``message_id`` is answered (the replies, or a notice, are stored)."""
+        await self._move_turn(message_id, (TURN_ASKED, node), TURN_ANSWERED, node)
+
+    async def abandoned_turns(
+        self, conversation_id: uuid.UUID, node: str, before: datetime | None = None
+    ) -> list[ChatMessage]:
+        """Turns of the conversation left ``pending`` or ``asked`` by processes other than
+        ``node`` (stored before ``before``, when given), oldest first."""
+        query = select(ChatMessage).where(
+            ChatMessage.conversation_id == conversation_id,
+            ChatMessage.turn.in_((TURN_PENDING, TURN_ASKED)),
+            ChatMessage.turn_node != node,
+        )
+        if before is not None:
+            query = query.where(ChatMessage.created_at < before)
+        async with self.db.read() as session:
+            return list(await session.scalars(query.order_by(ChatMessage.seq)))
+
+    async def adopt_turn(self, message: ChatMessage, node: str) -> str | None:
+        """Take over the abandoned turn of ``message`` for ``node``: ``pending`` (``node`` is to
+        ask Rasa now), ``told`` (it was asked: the caller tells the patient instead), or None
+        when another process adopted it first. One conditional UPDATE decides the race."""
+        assert message.turn in (TURN_PENDING, TURN_ASKED) and message.turn_node is not None
+        target = TURN_PENDING if message.turn == TURN_PENDING else TURN_TOLD
+        moved = await self._move_turn(message.id, (message.turn, message.turn_node), target, node)
+        return target if moved else None
+
+    async def _move_turn(
+        self, message_id: uuid.UUID, current: tuple[str, str], turn: str, node: str
+    ) -> bool:
+        state, owner = current
+        async with self.db.write() as session:
+            result = await session.execute(
+                update(ChatMessage)
+                .where(
+                    ChatMessage.id == message_id,
+                    ChatMessage.turn == state,
+                    ChatMessage.turn_node == owner,
+                )
+                .values(turn=turn, turn_node=node)
+                .returning(ChatMessage.id)
+            )
+            return result.first() is not None
+
     # -- storage ----------------------------------------------------------------------------
 
     async def _locked(self, session: AsyncSession, conversation_id: uuid.UUID) -> Conversation:
@@ -406,11 +475,12 @@ class Conversations:
         client_msg_id: str | None = None,
         owner: Principal | None = None,
         staff: Principal | None = None,
+        turn_node: str | None = None,
     ) -> Stored:
         for attempt in range(2):
             try:
                 return await self._append(
-                    conversation_id, sender, text, payload, client_msg_id, owner, staff
+                    conversation_id, sender, text, payload, client_msg_id, owner, staff, turn_node
                 )
             except IntegrityError:
                 # Two deliveries of the same client_msg_id raced past the check (PostgreSQL);
@@ -428,6 +498,7 @@ class Conversations:
         client_msg_id: str | None,
         owner: Principal | None,
         staff: Principal | None,
+        turn_node: str | None = None,
     ) -> Stored:
         now = self.clock.now()
         async with self.db.write() as session:
@@ -461,6 +532,7 @@ class Conversations:
                 .returning(Conversation.last_seq)
             )
             assert seq is not None
+            turn = turn_node is not None and conversation.state is ConversationState.BOT
             message = ChatMessage(
                 id=uuid.uuid4(),
                 conversation_id=conversation_id,
@@ -471,6 +543,8 @@ class Conversations:
                 payload=payload,
                 client_msg_id=client_msg_id,
                 created_at=now,
+                turn=TURN_PENDING if turn else None,
+                turn_node=turn_node if turn else None,
             )
             session.add(message)
             await session.flush()

@@ -487,6 +487,12 @@ MESSAGES: Final[dict[str, dict[Language, str]]] = {
         "en": "The assistant is unavailable right now. Please try again in a moment "
         "or talk to a person at reception.",
     },
+    "chat_assistant_interrupted": {
+        "pl": "Przepraszamy, asystent nie zdążył odpowiedzieć na Twoją wiadomość „{text}”. "
+        "Napisz ją proszę jeszcze raz albo porozmawiaj z osobą z recepcji.",
+        "en": "Sorry, the assistant could not answer your message “{text}”. "
+        "Please send it again or talk to a person at reception.",
+    },
     "chat_talk_to_person": {"pl": "Porozmawiaj z osobą", "en": "Talk to a person"},
     "chat_handoff_waiting": {
         "pl": "Łączymy Cię z recepcją. Ktoś odpowie najszybciej, jak to możliwe.",

@@ -707,6 +707,12 @@ class ChatMessage(Base):
     """What the widget renders besides the text: ``buttons`` and ``links``."""
     client_msg_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    turn: Mapped[str | None] = mapped_column(String(16))
+    """For a patient message the assistant is to answer, how far its turn got (``pending``:
+    stored, Rasa not asked yet; ``asked``; ``answered``; ``told``: the process that asked died,
+    and the patient was told); ``None`` for every other message."""
+    turn_node: Mapped[str | None] = mapped_column(String(32))
+    """The hub process (its random id) that owns the pending or asked turn."""
 
 
 class ConsultationState(enum.StrEnum):
