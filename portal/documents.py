@@ -64,7 +64,6 @@ from portal.errors import (
     UnsupportedMediaType,
 )
 from portal.file_checks import (
-    DISK_FULL,
     PDF,
     PIECE,
     SNIFF_BYTES,
@@ -86,6 +85,7 @@ from portal.models import (
     Service,
     ServiceType,
 )
+from portal.pdf_check import DISK_FULL
 
 log = logging.getLogger(__name__)
 

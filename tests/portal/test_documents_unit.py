@@ -22,18 +22,20 @@ from PIL import Image, ImageCms, PngImagePlugin
 
 from portal.errors import PortalError
 from portal.file_checks import (
-    ACTIVE_NAMES,
     JPEG,
-    MAX_PDF_OBJECTS,
-    MAX_PDF_PAGES,
     PDF,
     PNG,
-    PdfRefused,
     clean_image,
     clean_pdf,
     display_name,
-    judge_and_rewrite_pdf,
     sniff,
+)
+from portal.pdf_check import (
+    ACTIVE_NAMES,
+    MAX_PDF_OBJECTS,
+    MAX_PDF_PAGES,
+    PdfRefused,
+    judge_and_rewrite_pdf,
 )
 
 # -- building PDFs ------------------------------------------------------------------------------
