@@ -49,6 +49,9 @@ TOKEN_PREFIX = "mpt1"
 TOUCH_EVERY = timedelta(seconds=30)
 """A session's last use is written at most this often (idle expiry needs no finer grain)."""
 
+DEADLINE_CHUNK = 500
+"""Sessions read by one statement of :meth:`Auth.session_deadlines`."""
+
 SessionListener = Callable[[SessionsEnded], Awaitable[None]]
 
 
@@ -220,12 +223,15 @@ class Auth:
 
     async def session_deadlines(self, session_ids: Collection[str]) -> dict[str, datetime]:
         """The deadline of each of ``session_ids`` that still stands; the expired are ended."""
+        ids = sorted(session_ids)
+        rows: list[AuthSession] = []
         async with self.db.read() as session:
-            rows = list(
-                await session.scalars(
-                    select(AuthSession).where(AuthSession.id.in_(list(session_ids)))
+            # In chunks: SQLite caps the bound parameters of one statement.
+            for start in range(0, len(ids), DEADLINE_CHUNK):
+                chunk = ids[start : start + DEADLINE_CHUNK]
+                rows.extend(
+                    await session.scalars(select(AuthSession).where(AuthSession.id.in_(chunk)))
                 )
-            )
         alive: dict[str, datetime] = {}
         for row in rows:
             if self._expired(row):

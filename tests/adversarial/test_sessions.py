@@ -536,3 +536,14 @@ async def test_foreign_origin_is_refused_before_any_namespace(
             assert socket.refusal == "Connection error"
     assert (await client.get(handshake, headers={"Origin": ORIGIN, **cookie})).status == 200
     assert await conversations(portal) == before
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_the_watch_reads_any_number_of_sessions(
+    api: Api, portal: Portal, clock: ManualClock
+) -> None:
+    user = await api.login("demo.patient")
+    # More than one statement may bind (asyncpg stops at 32,767; SQLite builds vary).
+    ids = {digest(f"no such session {i}") for i in range(40_000)} | {digest(user.cookie)}
+    deadlines = await portal.auth.session_deadlines(ids)
+    assert deadlines == {digest(user.cookie): clock.now() + timedelta(minutes=30)}
