@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from .framework import API_PREFIX, OPERATIONS_KEY, Operation
+from .framework import API_PREFIX, OPERATIONS_KEY, UNSAFE_METHODS, Operation
 from .problems import PROBLEM_CONTENT_TYPE, Problem
 
 REF = "#/components/schemas/{model}"
@@ -129,12 +130,30 @@ def _responses(op: Operation) -> dict[str, Any]:
     else:
         responses[str(op.status)] = {"description": "Success, no content."}
     problem = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": REF.format(model="Problem")}}}
-    for status in sorted({*op.problems, 500}):
+    for status in sorted(error_statuses(op)):
         responses[str(status)] = {
             "description": STATUS_TEXT.get(status, "Unexpected error."),
             "content": problem,
         }
     return responses
+
+
+def error_statuses(op: Operation) -> set[int]:
+    """Every error status ``op`` can answer: those it declares, and those the framework itself
+    gives before or around the handler (see :func:`portal.api.framework._endpoint`)."""
+    statuses = {*op.problems, 500}
+    if op.body is not None:
+        # Not JSON (400), over the JSON body limit (413), fields wrong (422).
+        statuses |= {400, 413, 422}
+    if op.query is not None:
+        statuses.add(422)  # a wrong or unknown query parameter
+    if op.authenticated:
+        statuses.add(401)
+        if op.roles or (op.method in UNSAFE_METHODS and not op.csrf_exempt):
+            statuses.add(403)  # another role's operation, or a session without its CSRF token
+    if uuid.UUID in op.path_params.values():
+        statuses.add(404)  # a path id that is not a UUID names nothing
+    return statuses
 
 
 OPENAPI_KEY = web.AppKey("openapi", str)
