@@ -110,6 +110,8 @@ UPLOAD_BODY: dict[str, Any] = {
             "schema": {
                 "type": "object",
                 "required": ["description", "file"],
+                # Any other part is refused (unknown_field), so the document says so.
+                "additionalProperties": False,
                 "properties": {
                     "description": {"type": "string", "minLength": 1, "maxLength": 500},
                     "appointment_id": {"type": "string", "format": "uuid"},
