@@ -454,7 +454,9 @@ class BookAppointmentBody(Input):
 
     slot_id: uuid.UUID
     patient_id: uuid.UUID | None = Field(
-        default=None, description="A dependent of the caller (reception: the patient)."
+        default=None,
+        description="A dependent of the caller; reception must name the patient "
+        "(field_required otherwise).",
     )
     idempotency_key: Annotated[str | None, Field(min_length=1, max_length=128)] = Field(
         default=None, description="Repeating a booking with the same key returns the same one."
@@ -485,7 +487,11 @@ class RescheduleAppointmentBody(Input):
 class AppointmentsQuery(Input):
     """Filters of listAppointments."""
 
-    patient_id: uuid.UUID | None = None
+    patient_id: uuid.UUID | None = Field(
+        default=None,
+        description="One of the caller's children; reception must name the patient "
+        "(field_required otherwise).",
+    )
     period: Period = Period.ALL
 
 
