@@ -24,7 +24,24 @@ STATUS_TEXT = {
     415: "The uploaded file's content is not an accepted type.",
     422: "Invalid input; `errors` names each field.",
     429: "Too many attempts in a short time; see Retry-After.",
+    503: "A part the portal needs (the database) cannot be reached now; see Retry-After.",
     507: "No room left to store the file; nothing of it was kept.",
+}
+RETRY_AFTER = {
+    "description": "Seconds to wait before trying again (RFC 9110, section 10.2.3).",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1},
+}
+ERROR_HEADERS: dict[int, dict[str, Any]] = {
+    401: {
+        "WWW-Authenticate": {
+            "description": "The scheme that would work (RFC 9110, section 11.6.1).",
+            "required": True,
+            "schema": {"type": "string"},
+        }
+    },
+    429: {"Retry-After": RETRY_AFTER},
+    503: {"Retry-After": RETRY_AFTER},
 }
 
 
@@ -135,13 +152,16 @@ def _responses(op: Operation) -> dict[str, Any]:
             "description": STATUS_TEXT.get(status, "Unexpected error."),
             "content": problem,
         }
+        if status in ERROR_HEADERS:
+            responses[str(status)]["headers"] = ERROR_HEADERS[status]
     return responses
 
 
 def error_statuses(op: Operation) -> set[int]:
     """Every error status ``op`` can answer: those it declares, and those the framework itself
     gives before or around the handler (see :func:`portal.api.framework._endpoint`)."""
-    statuses = {*op.problems, 500}
+    # Any operation may meet a database that is down (portal.db: DatabaseUnavailable).
+    statuses = {*op.problems, 500, 503}
     if op.body is not None:
         # Not JSON (400), over the JSON body limit (413), fields wrong (422).
         statuses |= {400, 413, 422}
