@@ -13,7 +13,9 @@ invalid and invalid data must not be accepted.
 from __future__ import annotations
 
 import asyncio
+import io
 import threading
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -26,6 +28,7 @@ import schemathesis
 from aiohttp import web
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import strategies as st
+from PIL import Image
 from schemathesis import GenerationMode
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import positive_data_acceptance
@@ -162,6 +165,23 @@ def _json(response: requests.Response, status: int = 200) -> Any:
     return response.json()
 
 
+def is_uuid(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def png() -> bytes:
+    """A small real PNG: uploads are judged by their decoded content."""
+    out = io.BytesIO()
+    Image.new("RGB", (4, 3), (10, 120, 200)).save(out, "PNG")
+    return out.getvalue()
+
+
 def prelude(http: requests.Session, hub: LiveHub) -> dict[str, Caller]:
     """Objects for the path parameters to point at, made as the demo users would make them."""
     base = hub.url
@@ -182,7 +202,7 @@ def prelude(http: requests.Session, hub: LiveHub) -> dict[str, Caller]:
         "/documents",
         201,
         data={"description": "Wyniki badań", "appointment_id": str(visit.id)},
-        files={"file": ("scan.pdf", b"%PDF-1.4\n%\xe2\xe3\n1 0 obj<<>>endobj\n%%EOF\n")},
+        files={"file": ("scan.png", png())},
     )
     completed = [a["id"] for a in get(patient, "/appointments", period="past")["items"]]
     post(patient, "/questions", 201, json={"appointment_id": completed[0], "text": "Czy mogę?"})
@@ -194,8 +214,11 @@ def prelude(http: requests.Session, hub: LiveHub) -> dict[str, Caller]:
         json={"prescription_id": prescriptions[0]["id"]},
     )
     appointments = [a["id"] for a in get(patient, "/appointments", period="upcoming")["items"]]
+    slots = [s["id"] for s in get(patient, "/slots", limit=20)["items"]]
     patient.ids = {
         "appointment_id": appointments + completed,
+        "slot_id": slots,
+        "prescription_id": [p["id"] for p in prescriptions],
         "document_id": [document["id"]],
         "patient_id": [d["id"] for d in get(patient, "/me/dependents")["items"]],
     }
@@ -214,6 +237,7 @@ def prelude(http: requests.Session, hub: LiveHub) -> dict[str, Caller]:
     ]
     reception.ids = {
         "appointment_id": appointments,
+        "slot_id": slots,
         "patient_id": [p["patient"]["id"] for p in patients],
         "account_id": [p["account_id"] for p in patients if p.get("account_id")],
     }
@@ -239,8 +263,9 @@ def exercise(
 ) -> None:
     """Send ``EXAMPLES[mode]`` generated requests to ``operation`` and check each response.
 
-    Path parameters point at the caller's real objects two times in three, so that requests
-    reach the handlers' real paths and not only the 404 of an unknown id.
+    Path parameters point at the caller's real objects two times in three, ids in the body
+    half the time, so that requests reach the handlers' real paths and not only the 404 of an
+    unknown id.
     """
     operation_id = operation.definition.raw["operationId"]
     free = operation.as_strategy(generation_mode=mode)
@@ -265,8 +290,15 @@ def exercise(
         phases=[Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
-    @given(case=strategy)
-    def run(case: schemathesis.Case) -> None:
+    @given(case=strategy, data=st.data())
+    def run(case: schemathesis.Case, data: st.DataObject) -> None:
+        if isinstance(case.body, dict):
+            # Ids in the body (slot_id, prescription_id, ...) point at real objects half the
+            # time. Only a valid UUID is replaced, by another, so an invalid body stays invalid.
+            for name, value in list(case.body.items()):
+                real = caller.ids.get(name)
+                if real and is_uuid(value) and data.draw(st.booleans()):
+                    case.body[name] = data.draw(st.sampled_from(real))
         headers = caller.headers
         if operation_id == "logout":
             # Logging out ends the session it is sent with: each example brings its own.
