@@ -16,8 +16,9 @@ from .problems import PROBLEM_CONTENT_TYPE, Problem
 REF = "#/components/schemas/{model}"
 STATUS_TEXT = {
     400: "Malformed request (invalid JSON, an interrupted upload).",
+    408: "The body stopped arriving; the connection is closed.",
     401: "Not logged in, or the session or token expired.",
-    403: "Not allowed (role, access level, referral, limit, CSRF).",
+    403: "Not allowed (role, access level, referral, limit, CSRF, another site's page).",
     404: "No such object, or not one the caller may see.",
     409: "Conflicts with the current state (slot taken, appointment not active).",
     413: "The body or the uploaded file is too large.",
@@ -163,14 +164,19 @@ def error_statuses(op: Operation) -> set[int]:
     # Any operation may meet a database that is down (portal.db: DatabaseUnavailable).
     statuses = {*op.problems, 500, 503}
     if op.body is not None:
-        # Not JSON (400), over the JSON body limit (413), fields wrong (422).
-        statuses |= {400, 413, 422}
+        # Not JSON or nested too deep (400), stalled (408), over the JSON body limit (413),
+        # not declared as JSON (415), fields wrong (422).
+        statuses |= {400, 408, 413, 415, 422}
+    if op.raw_body is not None:
+        statuses.add(408)  # an upload that stalls
     if op.query is not None:
         statuses.add(422)  # a wrong or unknown query parameter
+    if op.method in UNSAFE_METHODS:
+        statuses.add(403)  # sent by another site's page (cross_site_request)
     if op.authenticated:
         statuses.add(401)
-        if op.roles or (op.method in UNSAFE_METHODS and not op.csrf_exempt):
-            statuses.add(403)  # another role's operation, or a session without its CSRF token
+        if op.roles:
+            statuses.add(403)  # another role's operation
     if uuid.UUID in op.path_params.values():
         statuses.add(404)  # a path id that is not a UUID names nothing
     return statuses
