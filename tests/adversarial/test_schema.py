@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import hypothesis
@@ -36,6 +37,8 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from hub.app import create_app
 from hub.settings import Settings
 from portal.api import PORTAL_KEY
+from portal.api.framework import OPERATIONS_KEY
+from portal.api.openapi import build_openapi
 from portal.clock import ManualClock
 from portal.passwords import Passwords
 from portal.seed import book_demo_consultation
@@ -337,3 +340,26 @@ def test_every_operation_keeps_to_the_document(hub: LiveHub, backend: str, role:
     # The prelude's ids took the requests past the 404 of an unknown object.
     succeeded = {name for name, statuses in answered.items() if min(statuses) < 300}
     assert REACHED[role] <= succeeded, REACHED[role] - succeeded
+
+
+def test_what_the_framework_answers_is_documented(tmp_path: Path) -> None:
+    """The statuses the framework gives around every handler are in the document, with the
+    headers they carry, whether or not a generated request happened to meet them."""
+    settings = Settings(var_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/unused.sqlite3")
+    document = build_openapi(create_app(settings)[OPERATIONS_KEY], "test", "0")
+    checked = 0
+    for path_item in document["paths"].values():
+        for method, operation in path_item.items():
+            responses = operation["responses"]
+            expected = {"500", "503"}
+            if "application/json" in operation.get("requestBody", {}).get("content", {}):
+                expected |= {"400", "408", "413", "415", "422"}
+            if method in ("post", "put", "patch", "delete"):
+                expected.add("403")
+            if operation["security"] != [{}]:
+                expected.add("401")
+                assert responses["401"]["headers"]["WWW-Authenticate"]["required"] is True
+            assert expected <= set(responses), (operation["operationId"], expected)
+            assert responses["503"]["headers"]["Retry-After"]["required"] is True
+            checked += 1
+    assert checked == len(create_app(settings)[OPERATIONS_KEY])
