@@ -13,6 +13,7 @@ import aiohttp
 import redis.asyncio as aioredis
 from aiohttp import web
 from aiohttp.helpers import BaseTimerContext
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.streams import StreamReader
 from sqlalchemy import text
 
@@ -342,8 +343,31 @@ async def _forwarded_middleware(
 
 
 def configure_logging(level: str) -> None:
-    """Plain, timestamped logs on stderr."""
+    """Plain, timestamped logs on stderr; a client's malformed request is one warning line."""
     logging.basicConfig(
         level=getattr(logging, level, logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("aiohttp.server").addFilter(MalformedRequestFilter())
+
+
+class MalformedRequestFilter(logging.Filter):
+    """Logs a request aiohttp's parser refused (a smuggling probe, a scanner) as one warning.
+
+    aiohttp logs each as an error with a traceback: ten lines of our logs per bad request that
+    anyone can send, and the fault is the client's, not the hub's. The record keeps the client's
+    address and the parser's reason (its first line; the rest quotes the raw bytes).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record in place when it reports a malformed request; keep every record."""
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            reason = str(error.message).strip().splitlines()[0] if error.message else ""
+            record.msg = f"{record.getMessage()}: malformed request ({error.code} {reason})"
+            record.args = ()
+            record.exc_info = None
+            record.exc_text = None
+            record.levelno = logging.WARNING
+            record.levelname = logging.getLevelName(logging.WARNING)
+        return True

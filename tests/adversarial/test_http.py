@@ -11,6 +11,8 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 
-from hub.app import create_app
+from hub.app import MalformedRequestFilter, create_app
 from hub.settings import Settings
 from portal.api.framework import MAX_JSON_BODY, MAX_JSON_DEPTH
 from portal.clock import ManualClock
@@ -308,3 +310,33 @@ async def test_every_smuggling_probe_is_400_and_never_two_requests(
         raw = b"POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\n" + probe + SMUGGLED
         responses = await exchange(client, [raw])
         assert [response.status for response in responses] == [400], (name, responses)
+
+
+async def test_a_malformed_request_is_one_warning_line_in_the_log(
+    client: TestClient[Any, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    server_log = logging.getLogger("aiohttp.server")
+    quiet = MalformedRequestFilter()
+    server_log.addFilter(quiet)  # what configure_logging installs for the CLI
+    try:
+        with caplog.at_level(logging.DEBUG, logger="aiohttp.server"):
+            raw = b"POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            responses = await exchange(client, [raw + PROBES["two Content-Length, different"]])
+    finally:
+        server_log.removeFilter(quiet)
+    assert [response.status for response in responses] == [400]
+    [record] = [r for r in caplog.records if r.name == "aiohttp.server"]
+    assert record.levelno == logging.WARNING
+    assert record.exc_info is None
+    assert record.getMessage() == (
+        "Error handling request from 127.0.0.1: malformed request (400 Duplicate Content-Length:)"
+    )
+    # Any other error keeps its level and traceback.
+    try:
+        raise RuntimeError("a bug of ours")
+    except RuntimeError:
+        ours = logging.LogRecord(
+            "aiohttp.server", logging.ERROR, __file__, 1, "boom", (), sys.exc_info()
+        )
+    assert quiet.filter(ours)
+    assert (ours.levelno, ours.exc_info is not None) == (logging.ERROR, True)
