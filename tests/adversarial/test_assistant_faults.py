@@ -33,6 +33,7 @@ from portal.clock import ManualClock
 from portal.i18n import translate
 from portal.models import ChatMessage, Sender
 from portal.services import Portal
+from tests.adversarial.processes import HubProcess, free_port, hub_env
 from tests.sockets import SocketClient
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -348,3 +349,48 @@ async def test_a_turn_the_dead_hub_had_asked_is_owned_up_to_not_asked_again(
     assert (await chat.bot())["text"] == "echo: thanks"
     assert [tab.pending("bot_message") for tab in (chat, again)] == [[], []]
     assert assistant.messages() == ["thanks"]
+
+
+async def test_the_hub_killed_while_rasa_holds_a_message_owns_up_to_it_after_restart(
+    database_url: str, tmp_path: Path, assistant: Assistant
+) -> None:
+    env = hub_env(
+        database_url, tmp_path, RASA_URL=assistant.rasa_url, ACTIONS_URL=assistant.actions_url
+    )
+    hub = HubProcess(env, free_port(), tmp_path / "hub.log")
+    chats: list[Chat] = []
+
+    async def widget(**auth: Any) -> Chat:
+        chat = Chat("pl")
+        chats.append(chat)
+        await chat.connect(hub.url, origin=hub.url, **auth)
+        return chat
+
+    try:
+        await hub.start()
+        chat = await widget()
+        conversation_id = (await chat.next("conversation"))["conversation_id"]
+        await chat.say("pierwsza")
+        seen = await chat.bot()
+        assert seen["text"] == "echo: pierwsza"
+        held = uuid.uuid4().hex
+        ack = await chat.call("user_message", {"text": "druga [hold]", "client_msg_id": held})
+        assert ack["ok"] is True
+        await _until(lambda: "druga [hold]" in assistant.messages(), "Rasa holding the message")
+        await hub.kill()  # after asking Rasa, before any answer was stored
+
+        await hub.start()
+        again = await widget(conversation_id=conversation_id, last_seq=seen["seq"])
+        told = await again.bot()
+        assert told["text"] == translate("chat_assistant_interrupted", "pl", text="druga [hold]")
+        # The widget re-sends what it is unsure of: a duplicate, neither stored nor asked again.
+        repeat = await again.call("user_message", {"text": "druga [hold]", "client_msg_id": held})
+        assert (repeat["ok"], repeat["duplicate"]) == (True, True)
+        await again.say("trzecia")
+        assert (await again.bot())["text"] == "echo: trzecia"
+        assert again.pending("bot_message") == []
+        assert assistant.messages() == ["pierwsza", "druga [hold]", "trzecia"]
+    finally:
+        for chat in chats:
+            await chat.close()
+        await hub.stop()

@@ -8,14 +8,8 @@ The hub killed mid-booking is a real ``python -m hub serve`` process killed with
 from __future__ import annotations
 
 import asyncio
-import os
-import secrets
-import signal
-import socket
-import sys
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -31,11 +25,11 @@ from hub.settings import Settings
 from portal.clock import ManualClock
 from portal.db import Database
 from portal.models import Appointment, AppointmentEvent, AuditEvent
+from tests.adversarial.processes import HubProcess, free_port, hub_env
 from tests.adversarial.proxy import TcpProxy
 from tests.conftest import Api, registration_form
 
 RETRY_AFTER = "5"
-ROOT = Path(__file__).resolve().parents[2]
 PARALLEL_BOOKINGS = 12
 
 
@@ -162,80 +156,10 @@ async def test_postgres_outage_is_a_503_with_retry_after_and_heals_by_itself(
 # -- the hub killed with SIGKILL in the middle of bookings -------------------------------------
 
 
-@dataclass
-class HubProcess:
-    """``python -m hub serve`` as a child process of the test."""
-
-    env: dict[str, str]
-    port: int
-    log: Path
-    process: asyncio.subprocess.Process | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def start(self) -> None:
-        """Start it and wait until ``/healthz`` answers (it migrates first: up to 60 s)."""
-        with self.log.open("ab") as output:
-            self.process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "hub",
-                "serve",
-                "--port",
-                str(self.port),
-                cwd=ROOT,
-                env=self.env,
-                stdout=output,
-                stderr=asyncio.subprocess.STDOUT,
-            )
-        async with aiohttp.ClientSession() as http:
-            for _ in range(300):
-                assert self.process.returncode is None, self.log.read_text()
-                try:
-                    async with http.get(f"{self.url}/healthz") as response:
-                        if response.status == 200:
-                            return
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.2)
-        raise AssertionError("the hub did not start:\n" + self.log.read_text())
-
-    async def kill(self) -> None:
-        """SIGKILL: no shutdown handler, no rollback by the hub, no flush."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        assert await self.process.wait() == -signal.SIGKILL
-
-    async def stop(self) -> None:
-        if self.process is not None and self.process.returncode is None:
-            self.process.terminate()
-            await self.process.wait()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 async def hub_process(database_url: str, tmp_path: Path) -> AsyncIterator[HubProcess]:
     """The hub as a real process on the test's database (SQLite or PostgreSQL)."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "VAR_DIR": str(tmp_path / "var"),
-        # The same secret across restarts, as var/hub_secret gives a real deployment.
-        "HUB_SECRET": secrets.token_hex(16),
-        "RASA_URL": "http://127.0.0.1:9",
-        "ACTIONS_URL": "http://127.0.0.1:9",
-        "LOG_LEVEL": "WARNING",
-    }
-    for name in ("REDIS_URL", "HUB_HOST", "HUB_PORT", "PUBLIC_URL", "DOCUMENTS_DIR"):
-        env.pop(name, None)
-    hub = HubProcess(env, _free_port(), tmp_path / "hub.log")
+    hub = HubProcess(hub_env(database_url, tmp_path), free_port(), tmp_path / "hub.log")
     try:
         yield hub
     finally:
