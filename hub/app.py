@@ -48,7 +48,38 @@ HEALTH_TIMEOUT = aiohttp.ClientTimeout(total=1.5)
 PUBLIC_ASSETS = (".js", ".mjs", ".css")
 HSTS = "max-age=63072000; includeSubDomains"
 """Two years, as the HSTS preload list asks (RFC 6797; OWASP ASVS 14.4.5)."""
+
+# Content-Security-Policy of every response (CSP Level 3; OWASP ASVS 14.4.3). The pages load
+# only their own modules and stylesheets; nothing inline runs, since no directive allows
+# 'unsafe-inline' or 'unsafe-eval', and Trusted Types refuse strings in HTML and script sinks
+# (innerHTML, script src, eval) even if a bug tried. 'self' in connect-src covers ws: and wss:
+# to this host too (CSP 3, "Does url match expression in origin with redirect count?"), which
+# Socket.IO uses.
+# img-src allows blob: for the previews of the consultation room's shared pictures (fetched with
+# the cookie, then shown from a blob). The camera's picture is a MediaStream (srcObject), which
+# media-src does not govern. The embeddable chat widget runs under the host page's policy, not
+# this one; what a host needs to allow is in docs/security.md ("CSP and redirects").
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' blob:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-src 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+        "require-trusted-types-for 'script'",
+        "trusted-types 'none'",
+    )
+)
 SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    # Our pages never need a window of another origin (the room opens shared files as blobs
+    # with rel=noopener): a page opened by another site's window.open keeps no handle on it.
+    "Cross-Origin-Opener-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",

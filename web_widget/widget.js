@@ -93,6 +93,26 @@ function icon() {
   return svg;
 }
 
+/**
+ * Give the shadow root its styles as a constructed stylesheet. A `<style>` element would be an
+ * inline style, refused by a Content-Security-Policy without 'unsafe-inline' in style-src (the
+ * hub's own pages, and any embedding site with a strict policy). CSP 3 governs style elements,
+ * linked stylesheets and style attributes (style-src-elem, style-src-attr), not a stylesheet
+ * built through CSSOM, so the widget needs nothing in the host page's style-src.
+ * Browsers without constructable stylesheets (Safari < 16.4) get the `<style>` element.
+ */
+function adoptStyles(shadow) {
+  if ("adoptedStyleSheets" in shadow && typeof CSSStyleSheet.prototype.replaceSync === "function") {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(STYLES);
+    shadow.adoptedStyleSheets = [sheet];
+    return;
+  }
+  const style = document.createElement("style");
+  style.textContent = STYLES;
+  shadow.prepend(style);
+}
+
 function el(tag, attrs = {}, text) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs)) {
@@ -100,6 +120,21 @@ function el(tag, attrs = {}, text) {
   }
   if (text !== undefined) node.textContent = text;
   return node;
+}
+
+/**
+ * A link the assistant sent, as an absolute http(s) URL, or null. A relative one is a page of
+ * the portal, so it is resolved against the hub's origin, not the embedding page's; any other
+ * scheme (javascript:, data:) is dropped.
+ */
+function linkUrl(value) {
+  if (typeof value !== "string" || !value) return null;
+  try {
+    const url = new URL(value, ORIGIN);
+    return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
+  } catch {
+    return null;
+  }
 }
 
 function randomId() {
@@ -143,10 +178,9 @@ class ChatWidget {
   build() {
     this.host = el("div", { id: "mp-chat-widget" });
     const shadow = this.host.attachShadow({ mode: "open" });
-    const style = document.createElement("style");
-    style.textContent = STYLES;
     this.root = el("div", { class: "root" });
-    shadow.append(style, this.root);
+    shadow.append(this.root);
+    adoptStyles(shadow);
 
     this.panel = el("section", { class: "panel", role: "dialog", "aria-modal": "false", hidden: "" });
     this.panel.id = "mp-chat-panel";
@@ -283,8 +317,8 @@ class ChatWidget {
     if (message.links && message.links.length) {
       const group = el("div", { class: "links" });
       for (const link of message.links) {
-        const url = typeof link === "string" ? link : link.url || link.href;
-        if (!url || !/^(https?:\/\/|\/)/.test(url)) continue;
+        const url = linkUrl(typeof link === "string" ? link : link.url || link.href);
+        if (!url) continue;
         const a = el("a", { href: url, rel: "noopener" }, (link && link.title) || url);
         group.append(a);
       }

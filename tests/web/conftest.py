@@ -27,6 +27,7 @@ from playwright.sync_api import (
     ViewportSize,
     sync_playwright,
 )
+from playwright.sync_api import Error as PlaywrightError
 
 from .fake_rasa import FakeRasa
 
@@ -191,11 +192,32 @@ class Session:
         self.page.fill("#login-login", login)
         self.page.fill("#login-password", password)
         self.page.click("form.form button[type=submit] >> nth=0")
-        self.page.wait_for_function("location.pathname !== '/login.html'")
+        wait_until(self.page, "location.pathname !== '/login.html'")
 
     def shoot(self, name: str) -> None:
         """Screenshots of the current page at phone and at desktop width."""
         shoot(self.page, name)
+
+
+def wait_until(page: Page, expression: str, timeout: float = 15.0) -> None:
+    """Wait until the JavaScript ``expression`` is truthy in ``page``.
+
+    Not ``page.wait_for_function``: Playwright compiles its predicate with ``new Function``
+    inside the page, which the hub's Content-Security-Policy refuses (no 'unsafe-eval').
+    ``page.evaluate`` goes through the DevTools protocol, outside the page's policy.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if page.evaluate(expression):
+                return
+        except PlaywrightError as error:
+            # A navigation under way replaces the document the expression ran in: try again.
+            if "context was destroyed" not in str(error) and "navigat" not in str(error):
+                raise
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout} s: {expression}")
+        page.wait_for_timeout(100)
 
 
 def shoot(page: Page, name: str) -> None:

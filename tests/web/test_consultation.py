@@ -17,7 +17,7 @@ from playwright.sync_api import Browser, FilePayload, Page, WebSocketRoute, expe
 
 from tests.portal.test_documents_unit import RawPdf, stored_copy
 
-from .conftest import DEMO_PASSWORD, Hub, Session, shoot_fitting, wait_for_frames
+from .conftest import DEMO_PASSWORD, Hub, Session, shoot_fitting, wait_for_frames, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -115,7 +115,7 @@ def chat_lines(page: Page, text: str) -> int:
 
 def remote_picture_is_not_black(page: Page) -> None:
     """The received picture shows the fake camera, not the hub's black filler."""
-    page.wait_for_function(f"({REMOTE_BRIGHTNESS})() > 40", timeout=10_000)
+    wait_until(page, f"({REMOTE_BRIGHTNESS})() > 40", timeout=10)
 
 
 def test_device_check_shows_the_own_picture_echoed_and_the_link_in_plain_words(
@@ -128,9 +128,7 @@ def test_device_check_shows_the_own_picture_echoed_and_the_link_in_plain_words(
         page.goto("/consultation.html")
         check = page.locator("#device-check")
         check.get_by_role("button", name="Sprawdź kamerę i mikrofon").click()
-        page.wait_for_function(
-            "document.querySelector('#echo-video').videoWidth > 0", timeout=15_000
-        )
+        wait_until(page, "document.querySelector('#echo-video').videoWidth > 0", timeout=15)
         stats = page.locator("#check-stats")
         expect(stats).to_contain_text("Czas odpowiedzi", timeout=15_000)
         expect(stats).to_contain_text("ms")
@@ -279,7 +277,7 @@ def test_with_the_direct_path_blocked_the_call_goes_through_the_hub(
     doctor.locator("#room-admit").click()
 
     for side in (page, doctor):
-        side.wait_for_function("window.__consult.transport === 'relay'", timeout=15_000)
+        wait_until(side, "window.__consult.transport === 'relay'", timeout=15)
         expect(side.locator("#transport-badge")).to_have_text("przez serwer")
     for side in (page, doctor):
         wait_for_frames(side, 15)
@@ -290,7 +288,7 @@ def test_with_the_direct_path_blocked_the_call_goes_through_the_hub(
 
     # A reload in relay mode goes straight back to the hub's relay.
     page.reload()
-    page.wait_for_function("window.__consult.transport === 'relay'")
+    wait_until(page, "window.__consult.transport === 'relay'")
     frames = wait_for_frames(page, 15)
     wait_for_frames(page, 10, more_than=frames)
     remote_picture_is_not_black(page)
@@ -396,9 +394,10 @@ def test_after_a_network_drop_the_room_resumes_without_gaps_or_duplicates(
     held = json.loads(frame.group(3))[1]
     stored = page.locator("#room-chat-log li[data-seq]").nth(1)
     expect(stored).to_have_attribute("data-client-msg-id", held["client_msg_id"])
-    page.wait_for_function(
+    wait_until(
+        page,
         "window.__consult.pc() && window.__consult.pc().connectionState === 'connected'",
-        timeout=15_000,
+        timeout=15,
     )
     frames = wait_for_frames(page, 10)
     wait_for_frames(page, 10, more_than=frames)

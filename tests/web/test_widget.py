@@ -9,7 +9,7 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import Session
+from .conftest import Session, wait_until
 from .fake_rasa import FakeRasa
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
@@ -73,7 +73,7 @@ def test_widget_survives_going_offline_and_delivers_exactly_once(
     )
     page.reload()
     expect(widget.locator(".panel")).to_be_hidden()
-    page.wait_for_function("JSON.parse(localStorage.getItem('mp_chat')).pending.length === 0")
+    wait_until(page, "JSON.parse(localStorage.getItem('mp_chat')).pending.length === 0")
     assert sent_to_rasa(fake_rasa, question) == 1
 
     # Missed messages are replayed after last_seq, and counted on the badge while closed.
