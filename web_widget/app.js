@@ -38,6 +38,39 @@ export function loginUrl(reason) {
 }
 
 /**
+ * `value` (a URL parameter such as the login page's `next`) as a path of this site to go to, or
+ * null. Only a same-origin URL whose path starts with exactly one "/" passes (OWASP Unvalidated
+ * Redirects and Forwards Cheat Sheet): "//evil", "https://evil" and "javascript:" fail, and so do
+ * backslashes and control characters, which the URL parser turns into "/" or drops (WHATWG URL:
+ * "/\\evil" and "/<TAB>/evil" both mean "//evil"), and an encoded slash or backslash right
+ * after the first "/", which a proxy might decode. The parsed, normalised form is returned.
+ */
+export function sameOriginPath(value) {
+  if (typeof value !== "string" || !value.startsWith("/")) return null;
+  if (/[\u0000-\u001f\u007f\\]/.test(value)) return null;
+  let url;
+  try {
+    url = new URL(value, location.origin);
+  } catch {
+    return null;
+  }
+  if (url.origin !== location.origin || !url.pathname.startsWith("/")) return null;
+  if (/^\/(\/|%2f|%5c)/i.test(url.pathname)) return null;
+  return url.pathname + url.search + url.hash;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The id in a URL parameter, or "" when it is not one. Ids from the address go into API paths
+ * (`/physician/appointments/${id}`); only a UUID may, so "../" cannot steer a page's request to
+ * another endpoint (client-side path traversal).
+ */
+export function idParam(value) {
+  return typeof value === "string" && UUID.test(value) ? value : "";
+}
+
+/**
  * Call the REST API. `body` is sent as JSON, `form` as multipart (FormData, in its order).
  * The CSRF token from the login goes with every state-changing request made with the cookie.
  * Resolves to the parsed JSON (or null for 204); rejects with ApiError.

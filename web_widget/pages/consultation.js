@@ -2,7 +2,7 @@
 // and their children's), a camera and microphone check against the hub's echo peer, and the
 // room itself (pages/room.js) once it opens, 15 minutes before the start. The room's address
 // is consultation.html?appointment=<id>, so a reload goes straight back into the call.
-import { page, h, t, api, cards, notice, formatDateTime, facts, label, getLanguage } from "../app.js";
+import { page, h, t, api, cards, notice, formatDateTime, facts, label, getLanguage, idParam } from "../app.js";
 import { connectConsult, request, refusal, gathered } from "./consult-socket.js";
 import { localMedia, stopStream, play } from "./consult-media.js";
 import { ConsultRoom, exposeRoom } from "./room.js";
@@ -208,7 +208,8 @@ page({
       socketPromise = null;
       old.then((socket) => socket.disconnect()).catch(() => {});
     }
-    const id = new URLSearchParams(location.search).get("appointment");
+    // Only an id: it goes into the room's API paths (see idParam).
+    const id = idParam(new URLSearchParams(location.search).get("appointment"));
     if (id) await showRoom(main, id);
     else await showList(main, rerender);
   },

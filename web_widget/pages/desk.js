@@ -6,7 +6,7 @@
 // The address keeps the state (?date=&appointment=&room=1), so a reload comes back to it.
 import {
   page, h, t, api, notice, describe, formatDateTime, formatDate, facts, field, label,
-  showFormErrors, clearFormErrors, getLanguage,
+  showFormErrors, clearFormErrors, getLanguage, idParam,
 } from "../app.js";
 import { connectConsult } from "./consult-socket.js";
 import { ConsultRoom, exposeRoom } from "./room.js";
@@ -59,7 +59,9 @@ function setAddress(params) {
 
 function address() {
   const params = new URLSearchParams(location.search);
-  return { date: params.get("date") || "", appointment: params.get("appointment") || "", room: params.get("room") || "" };
+  // The appointment goes into API paths, so only an id passes (see idParam); the date only
+  // into a query string.
+  return { date: params.get("date") || "", appointment: idParam(params.get("appointment")), room: params.get("room") || "" };
 }
 
 // -- the waiting room ----------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 // Log in (keeps the CSRF token in sessionStorage) and "forgot password".
-import { page, h, t, api, field, showFormErrors, clearFormErrors, storeCsrfToken, notice } from "../app.js";
+import { page, h, t, api, field, showFormErrors, clearFormErrors, storeCsrfToken, notice, sameOriginPath } from "../app.js";
 
+/** Where to go after the login: `next` if it is a path of this site, else the role's own page. */
 function safeNext(value, role) {
-  // Only a path of this site, never another origin.
-  if (value && value.startsWith("/") && !value.startsWith("//")) return value;
+  const next = sameOriginPath(value);
+  if (next) return next;
   if (role === "reception") return "/reception.html";
   return role === "physician" ? "/desk.html" : "/visits.html";
 }
