@@ -27,6 +27,7 @@ from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, FilePayload, Page, expect
 
 from hub.app import CONTENT_SECURITY_POLICY
+from tests.portal.test_documents_unit import RawPdf
 from tests.web.conftest import (
     DEMO_PASSWORD,
     Hub,
@@ -39,6 +40,7 @@ from tests.web.conftest import (
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 WEB = Path(__file__).resolve().parents[2] / "web_widget"
+PDF = RawPdf.minimal().build()
 
 # Collects violations from the first script of every document on, before the page's modules.
 WATCH = """
@@ -364,6 +366,23 @@ def test_the_consultation_room_works_under_the_policy(
     picture = doctor.locator("#room-docs li.doc").filter(has_text="gardlo.png").locator("img")
     expect(picture).to_have_js_property("naturalWidth", 64, timeout=15_000)
     assert picture.evaluate("img => img.currentSrc").startswith("blob:")
+    # A shared PDF opens from a blob: URL in a new tab, which inherits the room's policy.
+    doctor.fill("#share-description", "Skierowanie")
+    pdf: FilePayload = {"name": "skierowanie.pdf", "mimeType": "application/pdf", "buffer": PDF}
+    doctor.set_input_files("#share-file", files=[pdf])
+    doctor.click("#share-form button[type=submit]")
+    shared = page.locator("#room-docs li.doc").filter(has_text="skierowanie.pdf")
+    with page.context.expect_page() as opened:
+        shared.get_by_role("button", name="Otwórz").click()
+    tab = opened.value
+    tab.wait_for_load_state()
+    # Chromium's own viewer shows it (a top-level PDF is no plugin under object-src 'none').
+    assert tab.url.startswith("blob:" + hub.url)
+    assert tab.evaluate("[document.contentType, navigator.pdfViewerEnabled]") == [
+        "application/pdf",
+        True,
+    ]
+    tab.wait_for_timeout(500)
     patient.watch.assert_clean()
     physician.watch.assert_clean()
 
