@@ -508,6 +508,16 @@ class Accounts:
         account = await self.get_account(principal.account_id)
         if not await self.passwords.verify(account.password_hash, old):
             if left == 0:
+                async with self.db.write() as session:
+                    self.audit.record(
+                        session,
+                        principal,
+                        object_type="Account",
+                        object_id=principal.account_id,
+                        action="password_change",
+                        outcome=DENIED,
+                        detail={"reason": "too_many_wrong_old_passwords"},
+                    )
                 if principal.session_id is not None:
                     await self.auth.logout(principal.session_id)
                 raise TooManyAttempts(retry_after=Throttle.blocked_for(bucket))

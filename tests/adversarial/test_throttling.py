@@ -208,6 +208,18 @@ async def test_wrong_old_passwords_end_the_session_and_pause_changes(
         (429, "too_many_attempts"): 6,
     }
     assert (await api.client.get(ME, headers=thief.headers)).status == 401
+    async with api.portal.db.read() as session:
+        refusals = list(
+            await session.scalars(
+                select(AuditEvent).where(
+                    AuditEvent.actor_account_id == uuid.UUID(thief.account["id"]),
+                    AuditEvent.action == "password_change",
+                )
+            )
+        )
+    assert [(e.outcome, e.detail) for e in refusals] == [
+        ("denied", {"reason": "too_many_wrong_old_passwords"})
+    ]
     # Not a lockout: the owner's other session works and logging in works ...
     assert (await api.client.get(ME, headers=owner.headers)).status == 200
     again = await api.login("demo.patient")
