@@ -255,6 +255,31 @@ async def test_socket_io_reads_the_cookie_of_the_scheme(
     assert str(owners[known["conversation_id"]]) == account["id"]
     assert owners[anonymous["conversation_id"]] is None
 
+    # /consult admits nobody anonymous: the cookie of the scheme opens it, the bare one is refused.
+    async def consult(cookie: str) -> Any:
+        sio = socketio.AsyncClient(reconnection=False)
+        refusal: list[Any] = []
+
+        @sio.on("connect_error", namespace="/consult")
+        async def on_refused(data: Any = None) -> None:
+            refusal.append(data)
+
+        try:
+            await sio.connect(
+                url,
+                namespaces=["/consult"],
+                headers={"Origin": ORIGIN, "Cookie": cookie, **HTTPS},
+                transports=["websocket"],
+                wait_timeout=5,
+            )
+        except socketio.exceptions.ConnectionError:
+            return refusal[0]["data"] if refusal else "refused"
+        await sio.disconnect()
+        return None
+
+    assert await consult(f"__Host-mp_session={value}") is None
+    assert await consult(f"mp_session={value}") == {"code": "authentication_required"}
+
 
 # -- HSTS and caching -------------------------------------------------------------------------
 
