@@ -10,7 +10,7 @@ from datetime import date, datetime, time
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from portal.booking import Period
 from portal.catalogue import SlotQuery, TimeOfDay
@@ -32,6 +32,14 @@ FORM_DATE = "%d-%m-%Y"
 Text = Annotated[str, Field(max_length=200)]
 
 
+# Formats of the registration forms, for the document only (the domain enforces them).
+NAME_FORMAT: dict[str, JsonValue] = {"minLength": 1, "maxLength": 100}
+FORM_DATE_FORMAT: dict[str, JsonValue] = {"pattern": "^[0-9]{2}-[0-9]{2}-[0-9]{4}$"}
+PESEL_FORMAT: dict[str, JsonValue] = {"pattern": "^[0-9]{11}$"}
+LOGIN_FORMAT: dict[str, JsonValue] = {"pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$"}
+PASSWORD_FORMAT: dict[str, JsonValue] = {"minLength": 12, "maxLength": 128}
+
+
 class Input(BaseModel):
     """Base of request models: unknown fields are an error, not silently dropped."""
 
@@ -42,23 +50,37 @@ class Input(BaseModel):
 
 
 class RegisterAccountBody(Input):
-    """The registration form."""
+    """The registration form.
 
-    first_name: Text
-    last_name: Text
-    email: Text
+    The formats below are documented, not enforced by the model: the domain checks them
+    (portal.validation, portal.pesel) and names the field and the rule in the 422.
+    """
+
+    first_name: Annotated[str, Field(max_length=200, json_schema_extra=NAME_FORMAT)]
+    last_name: Annotated[str, Field(max_length=200, json_schema_extra=NAME_FORMAT)]
+    email: Annotated[str, Field(max_length=200, json_schema_extra={"format": "email"})]
     phone: Annotated[str, Field(max_length=40, examples=["+48 600 100 200"])]
     birth_date: Annotated[
         str,
         Field(
-            max_length=10, description="DD-MM-YYYY, as the form shows it.", examples=["14-03-1985"]
+            max_length=10,
+            description="DD-MM-YYYY, as the form shows it.",
+            examples=["14-03-1985"],
+            json_schema_extra=FORM_DATE_FORMAT,
         ),
     ]
     sex: Annotated[str, Field(max_length=10, json_schema_extra={"enum": ["female", "male"]})]
-    pesel: Annotated[str, Field(max_length=20, examples=["85031441713"])]
-    login: Annotated[str, Field(max_length=64)]
+    pesel: Annotated[
+        str, Field(max_length=20, examples=["85031441713"], json_schema_extra=PESEL_FORMAT)
+    ]
+    login: Annotated[str, Field(max_length=64, json_schema_extra=LOGIN_FORMAT)]
     password: Annotated[
-        str, Field(max_length=1024, description="12-128 characters, not a common one.")
+        str,
+        Field(
+            max_length=1024,
+            description="12-128 characters, not a common one.",
+            json_schema_extra=PASSWORD_FORMAT,
+        ),
     ]
 
 
@@ -99,13 +121,15 @@ class FullAccessBody(Input):
 
 
 class AddDependentBody(Input):
-    """A child under 18."""
+    """A child under 18 (formats documented, checked by the domain as at registration)."""
 
-    first_name: Text
-    last_name: Text
-    birth_date: Annotated[str, Field(max_length=10, description="DD-MM-YYYY.")]
+    first_name: Annotated[str, Field(max_length=200, json_schema_extra=NAME_FORMAT)]
+    last_name: Annotated[str, Field(max_length=200, json_schema_extra=NAME_FORMAT)]
+    birth_date: Annotated[
+        str, Field(max_length=10, description="DD-MM-YYYY.", json_schema_extra=FORM_DATE_FORMAT)
+    ]
     sex: Annotated[str, Field(max_length=10, json_schema_extra={"enum": ["female", "male"]})]
-    pesel: Annotated[str, Field(max_length=20)]
+    pesel: Annotated[str, Field(max_length=20, json_schema_extra=PESEL_FORMAT)]
 
 
 class PatientOut(BaseModel):
