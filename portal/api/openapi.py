@@ -95,7 +95,14 @@ def build_openapi(operations: list[Operation], title: str, version: str) -> dict
         "components": {
             "schemas": components,
             "securitySchemes": {
-                "cookieSession": {"type": "apiKey", "in": "cookie", "name": "mp_session"},
+                "cookieSession": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "mp_session",
+                    "description": "Set by login. Over https its name is __Host-mp_session "
+                    "(Secure, Path=/, no Domain); state-changing requests with it also send "
+                    "the login's csrf_token in X-CSRF-Token.",
+                },
                 "bearerToken": {"type": "http", "scheme": "bearer"},
                 "csrfHeader": {"type": "apiKey", "in": "header", "name": "X-CSRF-Token"},
             },
