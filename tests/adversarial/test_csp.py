@@ -36,6 +36,7 @@ from tests.web.conftest import (
     wait_for_frames,
     wait_until,
 )
+from tests.web.fake_rasa import LINKS
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -268,6 +269,13 @@ def test_anonymous_pages_work_under_the_policy(open_visitor: Any) -> None:
     expect(widget.locator(".log .msg.bot").last).to_be_visible()
     transport = page.evaluate("window.__mpChatWidget.socket.io.engine.transport.name")
     assert transport == "websocket"
+    # Links from the assistant: only http(s) ones are shown, relative ones resolved on the hub.
+    widget.locator("textarea").fill(LINKS)
+    widget.locator("textarea").press("Enter")
+    shown = widget.locator(".log .msg.bot").last.locator(".links a")
+    expect(shown).to_have_count(2)
+    hrefs = shown.evaluate_all("links => links.map((a) => a.href)")
+    assert hrefs == [f"{visitor.session.hub.url}/visits.html", "https://example.org/info"]
     visitor.watch.assert_clean()
 
 

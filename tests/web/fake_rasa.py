@@ -22,6 +22,15 @@ from aiohttp import web
 
 BOOK_INTENT = re.compile(r"\b(umów|umówić|umowic|zarezerwuj|book)\b", re.IGNORECASE)
 CHOOSE_PREFIX = "/choose_slot"
+LINKS = "/links"
+"""A message that gets links of every kind back (the widget must show only http(s) ones)."""
+LINK_URLS = [
+    "javascript:alert(document.domain)",
+    "data:text/html,<script>alert(1)</script>",
+    "/visits.html",
+    "https://example.org/info",
+    "vbscript:msgbox(1)",
+]
 SERVICE = "internal-medicine-visit"
 
 TEXTS = {
@@ -101,7 +110,12 @@ class FakeRasa:
         language = "en" if metadata.get("language") == "en" else "pl"
         text = str(body.get("message", ""))
         token = metadata.get("access_token")
-        if text.startswith(CHOOSE_PREFIX):
+        if text == LINKS:
+            links = [{"title": f"link {i}", "url": url} for i, url in enumerate(LINK_URLS)]
+            replies = [
+                {"recipient_id": body["sender"], "custom": {"text": "Links", "links": links}}
+            ]
+        elif text.startswith(CHOOSE_PREFIX):
             replies = await self._book(body["sender"], text, token, language)
         elif BOOK_INTENT.search(text):
             replies = await self._offer(body["sender"], language, token)
