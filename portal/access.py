@@ -5,18 +5,64 @@ current row, so a change of access level or role takes effect at the next reques
 here are the only place that decides whose data a principal may see: a patient their own and
 their children's, a physician their own appointments' patients, reception any patient's (their
 work needs it; every such read is audit-logged by the caller).
+
+A child is a guardian's dependent only while under 18 (``ADULT_AGE``, the age of majority in
+Polish law, Civil Code art. 10): from their 18th birthday, in clinic-local time, the guardian's
+access to the child's data ends without anyone having to remember to revoke it. The rows stay
+(``guardian_id`` is history, and the record is the now-adult patient's own).
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.clock import Clock
 from portal.errors import AccessDenied, FullAccessRequired, NotFound
 from portal.models import AccessLevel, Account, Patient, Role
+
+ADULT_AGE = 18
+
+AppointmentClosed = Callable[["Principal", uuid.UUID, str], Awaitable[None]]
+"""Told after an appointment stopped being active (``cancelled``, ``completed``): its
+consultation room, if any, must close (:meth:`portal.consultations.Consultations.close_room`)."""
+
+
+class PatientDenied(NotFound):
+    """A ``patient_id`` that names an existing patient outside the caller's family.
+
+    Seen from outside it is ``patient_not_found``, like an id that does not exist (no probing);
+    inside it carries the patient, so the caller can audit-log the refusal on their record.
+    """
+
+    def __init__(self, patient_id: uuid.UUID) -> None:
+        super().__init__("patient_not_found")
+        self.patient_id = patient_id
+
+
+def adult_born_by(today: date) -> date:
+    """The latest birth date of someone who is ``ADULT_AGE`` or older on ``today``."""
+    try:
+        return today.replace(year=today.year - ADULT_AGE)
+    except ValueError:  # 29 February: born on the 28th of a common year, 18 since yesterday
+        return today.replace(year=today.year - ADULT_AGE, day=28)
+
+
+def local_today(clock: Clock, timezone: str) -> date:
+    """Today's date in the clinic's time zone: birthdays turn at local midnight."""
+    return clock.now().astimezone(ZoneInfo(timezone)).date()
+
+
+def is_dependent_of(guardian_id: uuid.UUID, today: date) -> ColumnElement[bool]:
+    """The SQL condition of a patient being a minor child of ``guardian_id`` on ``today``."""
+    return and_(Patient.guardian_id == guardian_id, Patient.birth_date > adult_born_by(today))
 
 
 @dataclass(frozen=True)
@@ -66,30 +112,54 @@ class Principal:
             raise FullAccessRequired()
 
 
-async def family_ids(session: AsyncSession, principal: Principal) -> set[uuid.UUID]:
-    """The patient ids a patient principal acts for: themself and their dependents."""
+async def family_ids(session: AsyncSession, principal: Principal, today: date) -> set[uuid.UUID]:
+    """The patient ids a patient principal acts for on ``today``: themself and their minors."""
     if principal.patient_id is None:
         return set()
     rows = await session.scalars(
-        select(Patient.id).where(Patient.guardian_id == principal.patient_id)
+        select(Patient.id).where(is_dependent_of(principal.patient_id, today))
     )
     return {principal.patient_id, *rows}
 
 
 async def resolve_patient(
-    session: AsyncSession, principal: Principal, patient_id: uuid.UUID | None
+    session: AsyncSession, principal: Principal, patient_id: uuid.UUID | None, today: date
 ) -> Patient:
-    """The patient a patient principal acts for: themself by default, or one of their children.
+    """The patient a patient principal acts for: themself by default, or one of their minors.
 
-    Anything else is "not found", so ids of strangers cannot be probed.
+    Anything else is "not found", so ids of strangers cannot be probed; an existing patient
+    outside the family is :class:`PatientDenied`, for the caller to audit-log.
     """
     principal.require_role(Role.PATIENT)
     if principal.patient_id is None:
         raise NotFound("patient_not_found")
     target = patient_id or principal.patient_id
     patient = await session.get(Patient, target)
-    if patient is None or (
-        patient.id != principal.patient_id and patient.guardian_id != principal.patient_id
-    ):
+    if patient is None:
         raise NotFound("patient_not_found")
+    if patient.id != principal.patient_id and (
+        patient.guardian_id != principal.patient_id or patient.birth_date <= adult_born_by(today)
+    ):
+        raise PatientDenied(patient.id)
     return patient
+
+
+log = logging.getLogger(__name__)
+
+
+async def tell_closed(
+    listeners: list[AppointmentClosed],
+    principal: Principal,
+    appointment_id: uuid.UUID,
+    reason: str,
+) -> None:
+    """Call each listener after the change committed; one that fails is logged, not raised.
+
+    The change stands either way: a room that was not told is still refused at its next event,
+    because every room event checks the appointment's status in the database.
+    """
+    for listener in list(listeners):
+        try:
+            await listener(principal, appointment_id, reason)
+        except Exception:
+            log.exception("listener of appointment %s (%s) failed", appointment_id, reason)

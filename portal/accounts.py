@@ -24,7 +24,7 @@ from sqlalchemy import CursorResult, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.access import Principal
+from portal.access import ADULT_AGE, Principal, is_dependent_of
 from portal.audit import DENIED, AuditLog
 from portal.auth import Auth, digest
 from portal.clock import Clock
@@ -58,8 +58,6 @@ from portal.validation import (
 T = TypeVar("T")
 
 log = logging.getLogger(__name__)
-
-ADULT_AGE = 18
 
 
 @dataclass(frozen=True)
@@ -386,12 +384,14 @@ class Accounts:
     # -- dependents -------------------------------------------------------------------------
 
     async def list_dependents(self, principal: Principal) -> list[Patient]:
-        """The guardian's children, oldest first."""
+        """The guardian's children under 18, oldest first (an adult child is their own)."""
         principal.require_role(Role.PATIENT)
+        if principal.patient_id is None:
+            return []
         async with self.db.read() as session:
             rows = await session.scalars(
                 select(Patient)
-                .where(Patient.guardian_id == principal.patient_id)
+                .where(is_dependent_of(principal.patient_id, self._today()))
                 .order_by(Patient.birth_date, Patient.first_name)
             )
             return list(rows)

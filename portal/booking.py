@@ -23,7 +23,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.access import Principal, family_ids, resolve_patient
+from portal.access import (
+    AppointmentClosed,
+    PatientDenied,
+    Principal,
+    family_ids,
+    resolve_patient,
+    tell_closed,
+)
 from portal.audit import DENIED, AuditLog
 from portal.clock import Clock
 from portal.config import PortalConfig
@@ -104,6 +111,8 @@ class Booking:
         self.config = config
         self.clock = clock
         self.audit = audit
+        self.closed_listeners: list[AppointmentClosed] = []
+        """Told after a cancellation or a reschedule (of the old appointment) committed."""
 
     # -- booking ----------------------------------------------------------------------------
 
@@ -147,6 +156,11 @@ class Booking:
                     detail={"source": source.value},
                 )
                 appointment_id = appointment.id
+        except PatientDenied as denied:
+            await self._keep_patient_denial(
+                principal, denied, "create", {"slot_id": str(request.slot_id)}
+            )
+            raise
         except IntegrityError:
             if request.idempotency_key:
                 repeated = await self._by_idempotency_key(principal, request)
@@ -350,6 +364,7 @@ class Booking:
         except _Denied as denied:
             await self._keep_denial(principal, appointment_id, denied)
             raise
+        await tell_closed(self.closed_listeners, principal, appointment_id, "cancelled")
         return await self._load(appointment_id)
 
     async def reschedule(
@@ -403,6 +418,7 @@ class Booking:
             raise
         except IntegrityError:
             raise Conflict("slot_taken") from None
+        await tell_closed(self.closed_listeners, principal, appointment_id, "cancelled")
         return await self._load(new_id)
 
     async def _cancel(
@@ -458,14 +474,24 @@ class Booking:
         Without ``patient_id`` a patient sees their own and their children's. Reception must
         name the patient; the read is audit-logged.
         """
+        try:
+            return await self._list(principal, patient_id, period)
+        except PatientDenied as denied:
+            await self._keep_patient_denial(principal, denied, "list", None)
+            raise
+
+    async def _list(
+        self, principal: Principal, patient_id: uuid.UUID | None, period: Period
+    ) -> list[Appointment]:
         # Only reads by someone other than the patient are audited, and only they need a write.
         transaction = self.db.read() if principal.role is Role.PATIENT else self.db.write()
         async with transaction as session:
             if principal.role is Role.PATIENT:
                 if patient_id is None:
-                    ids = await family_ids(session, principal)
+                    ids = await family_ids(session, principal, self._today())
                 else:
-                    ids = {(await resolve_patient(session, principal, patient_id)).id}
+                    patient = await resolve_patient(session, principal, patient_id, self._today())
+                    ids = {patient.id}
             elif principal.role is Role.RECEPTION:
                 if patient_id is None:
                     raise InvalidInput.single("patient_id", "field_required")
@@ -526,7 +552,7 @@ class Booking:
             return True
         if principal.role is Role.PHYSICIAN:
             return appointment.practitioner_id == principal.practitioner_id
-        return appointment.patient_id in await family_ids(session, principal)
+        return appointment.patient_id in await family_ids(session, principal, self._today())
 
     async def _for_change(
         self, session: AsyncSession, principal: Principal, appointment_id: uuid.UUID
@@ -540,7 +566,7 @@ class Booking:
             principal.role is Role.RECEPTION
             or (
                 principal.role is Role.PATIENT
-                and appointment.patient_id in await family_ids(session, principal)
+                and appointment.patient_id in await family_ids(session, principal, self._today())
             )
         )
         if appointment is None or not allowed:
@@ -587,6 +613,30 @@ class Booking:
                 outcome=DENIED,
             )
 
+    async def _keep_patient_denial(
+        self,
+        principal: Principal,
+        denied: PatientDenied,
+        action: str,
+        detail: dict[str, str] | None,
+    ) -> None:
+        """Record a ``patient_id`` outside the caller's family on that patient's record.
+
+        Runs in a transaction of its own: the refused one has rolled back (or only read).
+        """
+        async with self.db.write() as session:
+            self.audit.record(
+                session,
+                principal,
+                object_type="Appointment",
+                object_id=None,
+                action=action,
+                patient_id=denied.patient_id,
+                outcome=DENIED,
+                detail=detail,
+            )
+        denied.audited = True
+
     async def _patient_and_holder(
         self, session: AsyncSession, principal: Principal, patient_id: uuid.UUID | None
     ) -> tuple[Patient, Account]:
@@ -597,7 +647,7 @@ class Booking:
             if patient is None:
                 raise NotFound("patient_not_found")
         else:
-            patient = await resolve_patient(session, principal, patient_id)
+            patient = await resolve_patient(session, principal, patient_id, self._today())
         holder = await self._holder_of(session, patient)
         # Serialise this family's bookings so the active-service limit holds under concurrency.
         await session.get(

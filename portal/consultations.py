@@ -16,14 +16,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Concatenate, Final, Literal, ParamSpec, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.access import Principal, family_ids
+from portal.access import Principal, family_ids, local_today
 from portal.audit import DENIED, AuditLog
 from portal.clock import Clock
 from portal.db import Database
@@ -80,6 +80,18 @@ class Waiting:
 
     appointment: Appointment
     since: datetime
+
+
+@dataclass(frozen=True)
+class RoomClosed:
+    """A room ended because its appointment was cancelled or completed outside it."""
+
+    appointment_id: uuid.UUID
+    reason: str
+    summary: dict[str, Any] | None
+
+
+RoomClosedListener = Callable[[RoomClosed], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -144,6 +156,9 @@ class Consultations:
         self.documents = documents
         self.document_listeners: list[DocumentListener] = []
         """Called after a document is shared (the ``/consult`` namespace announces it)."""
+        self.closed_rooms: list[RoomClosedListener] = []
+        """Called after a room closed because its appointment was cancelled or completed
+        outside it (the ``/consult`` namespace tells the room's sockets and drops them)."""
 
     # -- membership --------------------------------------------------------------------------
 
@@ -176,7 +191,7 @@ class Consultations:
             if principal.role is Role.PHYSICIAN:
                 if appointment.practitioner_id == principal.practitioner_id:
                     role = "physician"
-            elif appointment.patient_id in await family_ids(session, principal):
+            elif appointment.patient_id in await family_ids(session, principal, self._today()):
                 role = "patient"
         if appointment is None:
             raise NotFound("appointment_not_found")
@@ -190,9 +205,15 @@ class Consultations:
             self._check_open(appointment, consultation)
         return Membership(appointment, role, consultation)
 
+    def _today(self) -> date:
+        """Today in the clinic's time zone (whose minor a child still is)."""
+        return local_today(self.clock, self.documents.config.timezone)
+
     def _check_open(self, appointment: Appointment, consultation: Consultation | None) -> None:
         now = self.clock.now()
-        if appointment.status not in (AppointmentStatus.BOOKED, AppointmentStatus.COMPLETED):
+        # Only a booked visit has a live room: cancelled, rescheduled (cancelled too) or marked
+        # attended, it is closed, whatever a socket joined before (issue 12).
+        if appointment.status is not AppointmentStatus.BOOKED:
             raise Conflict("room_closed")
         if consultation is not None and consultation.state is ConsultationState.ENDED:
             raise Conflict("room_closed")
@@ -486,6 +507,52 @@ class Consultations:
         return shared
 
     # -- ending ------------------------------------------------------------------------------
+
+    async def close_room(
+        self, principal: Principal, appointment_id: uuid.UUID, reason: str
+    ) -> None:
+        """The appointment stopped being active outside the room (``reason``: ``cancelled``,
+        ``completed``): end its room, if it has one, keep the summary, and tell the listeners.
+
+        Wired to :attr:`portal.booking.Booking.closed_listeners` and the desk's, so a visit
+        cancelled by reception or marked attended from the desk closes a live call at once.
+        """
+        live = select(Consultation.id).where(
+            Consultation.appointment_id == appointment_id,
+            Consultation.state != ConsultationState.ENDED,
+        )
+        async with self.db.read() as session:
+            # Most visits have no room: no write transaction (SQLite's one lock) for them.
+            if await session.scalar(live) is None:
+                return
+        async with self.db.write() as session:
+            consultation = await session.scalar(
+                select(Consultation)
+                .where(Consultation.appointment_id == appointment_id)
+                .with_for_update()
+            )
+            if consultation is None or consultation.state is ConsultationState.ENDED:
+                return
+            now = self.clock.now()
+            consultation.state = ConsultationState.ENDED
+            consultation.ended_at = now
+            consultation.ended_by_account_id = principal.account_id
+            consultation.waiting_since = None
+            session.add(
+                ConsultationEvent(
+                    consultation_id=consultation.id,
+                    at=now,
+                    account_id=principal.account_id,
+                    role=principal.role.value,
+                    kind="closed",
+                    detail={"reason": reason},
+                )
+            )
+            await session.flush()
+            consultation.summary = summary = await self._summary(session, consultation)
+        closed = RoomClosed(appointment_id, reason, summary)
+        for listener in list(self.closed_rooms):
+            await listener(closed)
 
     @_audit_denials
     async def end(self, principal: Principal, appointment_id: uuid.UUID) -> Consultation:

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.access import Principal
+from portal.access import AppointmentClosed, Principal, tell_closed
 from portal.audit import DENIED, PAGE_LIMIT_DEFAULT, AuditLog, AuditPage
 from portal.clock import Clock
 from portal.config import PortalConfig
@@ -103,6 +103,8 @@ class Desk:
         self.clock = clock
         self.audit = audit
         self.throttle = throttle or Throttle(DatabaseStore(db), clock)
+        self.closed_listeners: list[AppointmentClosed] = []
+        """Told after a visit was marked attended here (its room, if any, closes)."""
 
     async def schedule(
         self, principal: Principal, date_from: date | None = None, date_to: date | None = None
@@ -296,6 +298,7 @@ class Desk:
                         outcome=DENIED,
                     )
             raise NotFound("appointment_not_found")
+        await tell_closed(self.closed_listeners, principal, appointment_id, "completed")
         async with self.db.read() as session:
             done = await session.get(Appointment, appointment_id)
         assert done is not None

@@ -41,6 +41,7 @@ import unicodedata
 import uuid
 from collections.abc import AsyncIterable, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
@@ -48,7 +49,7 @@ import aiofiles
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.access import Principal, family_ids
+from portal.access import Principal, family_ids, local_today
 from portal.audit import DENIED, AuditLog
 from portal.clock import Clock
 from portal.config import PortalConfig
@@ -510,7 +511,7 @@ class Documents:
         async with self.db.read() as session:
             if await self._consent(session, principal) is None:
                 raise AccessDenied("document_regulations_required")
-            family = await family_ids(session, principal)
+            family = await family_ids(session, principal, self._today())
             if patient_id is not None and patient_id not in family:
                 stranger = await session.get(Patient, patient_id)
                 raise _Refused(
@@ -552,6 +553,10 @@ class Documents:
                 appointment = found
             await self._check_limit(session, appointment.patient_id)
         return appointment
+
+    def _today(self) -> date:
+        """Today in the clinic's time zone (whose minor a child still is)."""
+        return local_today(self.clock, self.config.timezone)
 
     def _upcoming(self, appointment: Appointment) -> bool:
         return (
@@ -763,7 +768,7 @@ class Documents:
             )
         principal.require_full_access()
         async with self.db.write() as session:
-            family = await family_ids(session, principal)
+            family = await family_ids(session, principal, self._today())
             if patient_id is not None and patient_id not in family:
                 stranger = await session.get(Patient, patient_id)
                 raise _Refused(
@@ -895,7 +900,7 @@ class Documents:
         allowed = False
         if document is not None and principal.role is Role.PATIENT:
             principal.require_full_access()
-            allowed = document.patient_id in await family_ids(session, principal)
+            allowed = document.patient_id in await family_ids(session, principal, self._today())
         elif document is not None and document.appointment_id is not None:
             appointment = await session.get(Appointment, document.appointment_id)
             allowed = (

@@ -303,6 +303,11 @@ MESSAGES: Final[dict[str, dict[Language, str]]] = {
         "pl": "Serwer obsługuje teraz zbyt wiele połączeń wideo. Spróbuj za chwilę.",
         "en": "The server is handling too many video connections. Please try again shortly.",
     },
+    "echo_limit": {
+        "pl": "Test kamery i mikrofonu działa już w innej karcie. Zamknij ją i spróbuj ponownie.",
+        "en": "A camera and microphone check is already running in another tab. Close it and "
+        "try again.",
+    },
     "media_failed": {
         "pl": "Nie udało się zestawić połączenia audio-wideo.",
         "en": "The audio and video connection could not be set up.",

@@ -272,7 +272,7 @@ class Records:
             source = BookingSource.ASSISTANT
         try:
             async with self.db.write() as session:
-                family = await family_ids(session, principal)
+                family = await family_ids(session, principal, self._today())
                 original = await session.get(MedicationRequest, prescription_id)
                 if original is None or original.patient_id not in family:
                     raise RecordDenied(
@@ -342,7 +342,7 @@ class Records:
             raise InvalidInput.single("text", "field_required")
         try:
             async with self.db.write() as session:
-                family = await family_ids(session, principal)
+                family = await family_ids(session, principal, self._today())
                 appointment = await session.get(Appointment, appointment_id)
                 if appointment is None or appointment.patient_id not in family:
                     raise RecordDenied(
@@ -720,7 +720,7 @@ class Records:
         principal.require_full_access()
         try:
             async with self.db.read() as session:
-                family = await family_ids(session, principal)
+                family = await family_ids(session, principal, self._today())
                 if patient_id is None:
                     return family
                 if patient_id not in family:

@@ -60,6 +60,9 @@ class Portal:
         self.desk = Desk(db, config, self.clock, self.audit, self.throttle)
         self.conversations = Conversations(db, self.clock, self.audit)
         self.consultations = Consultations(db, self.clock, self.audit, self.documents)
+        # A visit cancelled, moved or marked attended outside its room closes the room.
+        self.booking.closed_listeners.append(self.consultations.close_room)
+        self.desk.closed_listeners.append(self.consultations.close_room)
 
     async def drain(self) -> None:
         """Wait for the work begun after earlier answers (mail); at shutdown and in tests."""

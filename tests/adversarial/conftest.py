@@ -13,6 +13,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
+# The /consult fixtures of tests/rtc (Socket.IO clients, the domain, booked consultations).
+from tests.rtc.conftest import book, consult, portal  # noqa: F401
 from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, MEDIA_ARGS, Hub, fake_rasa, hub  # noqa: F401
 
 
