@@ -27,6 +27,10 @@ class RtcConfig:
     a core per 480p direction), so more would starve the node (setting ``RTC_MAX_RELAYS``)."""
     max_echo_peers: int = 8
     """Device checks one hub node runs at once (setting ``RTC_MAX_ECHO``)."""
+    max_echo_per_account: int = 2
+    """Device checks one account runs at once on a node (two tabs: a patient with a laptop and
+    a phone side by side); beyond it ``echo_limit``, so one user never holds the node's echo
+    peers and locks everybody else out (``max_echo_peers`` is then ``busy``)."""
     echo_lifetime: float = 60.0
     """Seconds an echo peer of the device check lives before the hub closes it."""
     host_addresses: Sequence[str] = ()

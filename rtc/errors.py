@@ -4,6 +4,7 @@
 
     RtcError                 base; ``code`` is the stable code of acks (consult-protocol.md)
      ├── MediaBusy           the node's media capacity (echo peers, relayed rooms) is full
+     ├── EchoLimitReached    this account already runs its share of the node's echo peers
      ├── MediaFailed         an aiortc peer could not be set up (bad SDP, no common codec)
      └── NotJoined           an event about a room this connection has not joined
 
@@ -27,6 +28,12 @@ class MediaBusy(RtcError):
     """The hub node already runs as many media peers as it is configured for."""
 
     code = "busy"
+
+
+class EchoLimitReached(RtcError):
+    """One account asked for more device-check echo peers than it may hold at once."""
+
+    code = "echo_limit"
 
 
 class MediaFailed(RtcError):

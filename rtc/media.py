@@ -17,7 +17,7 @@ from aiortc import RTCPeerConnection
 
 from rtc.config import RtcConfig
 from rtc.echo import EchoPeer
-from rtc.errors import MediaBusy, MediaFailed
+from rtc.errors import EchoLimitReached, MediaBusy, MediaFailed
 from rtc.peer import Tasks, on_dead
 from rtc.quality import LinkQuality
 from rtc.relay import ROLES, RelayBridge, Role
@@ -31,6 +31,8 @@ class MediaPeers:
     def __init__(self, config: RtcConfig) -> None:
         self.config = config
         self._echoes: dict[str, EchoPeer] = {}
+        self._echo_accounts: dict[str, str] = {}
+        """Whose account each echo peer's socket belongs to (for the per-account limit)."""
         self._expiry: dict[str, asyncio.Task[Any]] = {}
         self._rooms: dict[str, RelayBridge] = {}
         self._tasks = Tasks()
@@ -38,20 +40,32 @@ class MediaPeers:
 
     # -- device check --------------------------------------------------------------------------
 
-    async def echo_answer(self, owner: str, offer: dict[str, str]) -> dict[str, str]:
+    async def echo_answer(
+        self, owner: str, offer: dict[str, str], *, account: str | None = None
+    ) -> dict[str, str]:
         """Answer ``owner``'s device-check offer with an echo peer; replaces an earlier one.
 
         The echo peer closes itself after ``config.echo_lifetime`` seconds. Raises
-        :class:`MediaBusy` when ``config.max_echo_peers`` are running, :class:`MediaFailed` when
-        the offer cannot be answered.
+        :class:`EchoLimitReached` when ``account`` (the socket's user) already runs
+        ``config.max_echo_per_account`` other echo peers, :class:`MediaBusy` when
+        ``config.max_echo_peers`` are running, :class:`MediaFailed` when the offer cannot be
+        answered.
         """
         self._check_open()
         await self.close_echo(owner)
+        # Per account first: one user's tabs or scripted sockets must not hold every echo peer
+        # of the node and lock everybody else out of the device check (OWASP ASVS 11.1.4).
+        if account is not None:
+            held = sum(1 for other in self._echo_accounts.values() if other == account)
+            if held >= self.config.max_echo_per_account:
+                raise EchoLimitReached(f"{held} device checks of one account are running")
         if len(self._echoes) >= self.config.max_echo_peers:
             raise MediaBusy(f"{len(self._echoes)} device checks are running")
         peer = EchoPeer(owner, self.config)
-        # Registered before the first await, so concurrent checks count against the limit.
+        # Registered before the first await, so concurrent checks count against the limits.
         self._echoes[owner] = peer
+        if account is not None:
+            self._echo_accounts[owner] = account
         on_dead(peer.pc, lambda: self._spawn_echo_gone(owner, peer))
         try:
             answer = await peer.answer(offer)
@@ -85,6 +99,7 @@ class MediaPeers:
     async def _forget_echo(self, owner: str, peer: EchoPeer) -> None:
         if self._echoes.get(owner) is peer:
             del self._echoes[owner]
+            self._echo_accounts.pop(owner, None)
             expiry = self._expiry.pop(owner, None)
             if expiry is not None and expiry is not asyncio.current_task():
                 expiry.cancel()

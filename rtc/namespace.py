@@ -36,7 +36,7 @@ from portal.api.consultations import (
 )
 from portal.api.documents import DocumentOut
 from portal.api.framework import cookie_from_environ
-from portal.consultations import RoomRole, RoomView, SharedDocument
+from portal.consultations import RoomClosed, RoomRole, RoomView, SharedDocument
 from portal.errors import AccessDenied, AuthenticationRequired, PortalError
 from portal.i18n import DEFAULT_LANGUAGE, Language, translate
 from portal.models import Appointment, ConsultationMessage, ConsultationState, Role
@@ -106,9 +106,8 @@ class ConsultNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self.config = config
         self.session_cookie = session_cookie
         self.clients: dict[str, Connection] = {}
-        self._admitted: set[uuid.UUID] = set()
-        """Rooms known to be admitted (a cache in front of the database for signalling)."""
         portal.consultations.document_listeners.append(self._announce_document)
+        portal.consultations.closed_rooms.append(self._room_closed)
 
     # -- connection -------------------------------------------------------------------------
 
@@ -191,7 +190,10 @@ class ConsultNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         return await self._handle(sid, self._device_check(sid, data))
 
     async def _device_check(self, sid: str, data: Any) -> Ack:
-        answer = await self.media.echo_answer(sid, _description(data))
+        client = self._client(sid)
+        answer = await self.media.echo_answer(
+            sid, _description(data), account=str(client.principal.account_id)
+        )
         return {"ok": True, **answer}
 
     async def on_device_check_stats(self, sid: str, data: Any = None) -> Ack:
@@ -227,8 +229,6 @@ class ConsultNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         await self.enter_room(sid, _room(appointment_id))
         await self._enter(sid, _side(appointment_id, role))
         state = view.consultation.state
-        if state is ConsultationState.ADMITTED:
-            self._admitted.add(appointment_id)
         peer_present = await self.presence.present(_side(appointment_id, other))
         physician_notified = False
         if role == "patient" and state is ConsultationState.OPEN:
@@ -285,7 +285,6 @@ class ConsultNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         client = self._client(sid)
         appointment_id = _uuid(_field(data, "appointment_id"))
         consultation = await self.portal.consultations.admit(client.principal, appointment_id)
-        self._admitted.add(appointment_id)
         payload = {"appointment_id": str(appointment_id)}
         await self.emit("admitted", payload, room=_side(appointment_id, "patient"))
         # Unconditionally: the patient may be connected to another hub node. An offer made to
@@ -340,7 +339,7 @@ class ConsultNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def on_signal(self, sid: str, data: Any) -> Ack:
         """Relay a description or an ICE candidate to the other member only."""
-        return await self._handle(sid, self._signal(sid, data))
+        return await self._handle(sid, self._signal(sid, data), data)
 
     async def _signal(self, sid: str, data: Any) -> Ack:
         client = self._client(sid)
@@ -364,7 +363,7 @@ class ConsultNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def on_media(self, sid: str, data: Any) -> Ack:
         """A member turned their camera or microphone on or off."""
-        return await self._handle(sid, self._media(sid, data))
+        return await self._handle(sid, self._media(sid, data), data)
 
     async def _media(self, sid: str, data: Any) -> Ack:
         client = self._client(sid)
@@ -381,7 +380,7 @@ class ConsultNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def on_relay_request(self, sid: str, data: Any) -> Ack:
         """The direct path did not connect in time (or failed): switch the room to relay."""
-        return await self._handle(sid, self._relay_request(sid, data))
+        return await self._handle(sid, self._relay_request(sid, data), data)
 
     async def _relay_request(self, sid: str, data: Any) -> Ack:
         client = self._client(sid)
@@ -401,7 +400,7 @@ class ConsultNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def on_relay_offer(self, sid: str, data: Any) -> Ack:
         """Connect this member's browser to the hub's relay for the room."""
-        return await self._handle(sid, self._relay_offer(sid, data))
+        return await self._handle(sid, self._relay_offer(sid, data), data)
 
     async def _relay_offer(self, sid: str, data: Any) -> Ack:
         client = self._client(sid)
@@ -414,7 +413,7 @@ class ConsultNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def on_chat(self, sid: str, data: Any) -> Ack:
         """Store a message once and show it to both members (every tab), in order."""
-        return await self._handle(sid, self._chat(sid, data))
+        return await self._handle(sid, self._chat(sid, data), data)
 
     async def _chat(self, sid: str, data: Any) -> Ack:
         client = self._client(sid)
@@ -435,7 +434,7 @@ class ConsultNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def on_history(self, sid: str, data: Any) -> Ack:
         """The room's messages after ``after_seq`` (to fill a gap after a reconnect)."""
-        return await self._handle(sid, self._history(sid, data))
+        return await self._handle(sid, self._history(sid, data), data)
 
     async def _history(self, sid: str, data: Any) -> Ack:
         client = self._client(sid)
@@ -469,9 +468,19 @@ class ConsultNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         client = self._client(sid)
         appointment_id = _uuid(_field(data, "appointment_id"))
         consultation = await self.portal.consultations.end(client.principal, appointment_id)
-        self._admitted.discard(appointment_id)
+        await self._close(appointment_id, consultation.summary, "ended")
+        return {"ok": True, "summary": consultation.summary}
+
+    async def _room_closed(self, closed: RoomClosed) -> None:
+        """The visit was cancelled, moved or marked attended outside the room: close it now."""
+        await self._close(closed.appointment_id, closed.summary, closed.reason)
+
+    async def _close(
+        self, appointment_id: uuid.UUID, summary: dict[str, Any] | None, reason: str
+    ) -> None:
+        """Tell every socket of the room (on every node) it ended, and drop this node's."""
         await self.relays.close_relay(str(appointment_id))
-        payload = {"appointment_id": str(appointment_id), "summary": consultation.summary}
+        payload = {"appointment_id": str(appointment_id), "summary": summary, "reason": reason}
         await self.emit("ended", payload, room=_room(appointment_id))
         for member in self.clients.values():
             member.rooms.pop(appointment_id, None)
@@ -482,7 +491,6 @@ class ConsultNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             for participant in self._participants(side):
                 await self.leave_room(participant, side)
             await self.presence.sync(side)
-        return {"ok": True, "summary": consultation.summary}
 
     async def close(self) -> None:
         """Shutdown: close every aiortc peer of this node."""
@@ -490,13 +498,20 @@ class ConsultNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     # -- helpers ----------------------------------------------------------------------------
 
-    async def _handle(self, sid: str, work: Awaitable[Ack]) -> Ack:
-        """Run an event; a refusal becomes ``{ok: false, code, message}`` (never silent)."""
+    async def _handle(self, sid: str, work: Awaitable[Ack], data: Any = None) -> Ack:
+        """Run an event; a refusal becomes ``{ok: false, code, message}`` (never silent).
+
+        A room event (``data`` names the room) refused because the room closed or the caller
+        no longer belongs to it also takes the socket out of the room: nothing more of the
+        room reaches it, even when the room was closed on another node.
+        """
         client = self.clients.get(sid)
         language = client.language if client else DEFAULT_LANGUAGE
         try:
             return await work
         except PortalError as error:
+            if client is not None and error.code in _GONE:
+                await self._drop(sid, client, data)
             return _refusal(error.code, language, **error.params)
         except RtcError as error:
             return _refusal(error.code, language)
@@ -515,14 +530,29 @@ class ConsultNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         return appointment_id, role
 
     async def _require_admitted(self, client: Connection, appointment_id: uuid.UUID) -> None:
-        if appointment_id in self._admitted:
-            return
+        """The room is open, admitted, and the caller still belongs to it: asked of the
+        database at every signal, not cached, so a visit cancelled or a membership lost
+        (another node's change included) stops the relay at the next message (issue 12)."""
         member = await self.portal.consultations.authorize(client.principal, appointment_id)
         if member.consultation is None or member.consultation.state is not (
             ConsultationState.ADMITTED
         ):
             raise PortalError("not_admitted")
-        self._admitted.add(appointment_id)
+
+    async def _drop(self, sid: str, client: Connection, data: Any) -> None:
+        """Take ``sid`` out of the room ``data`` names, if it joined it (no domain ``leave``:
+        the room is closed or no longer the caller's)."""
+        raw = data.get("appointment_id") if isinstance(data, dict) else None
+        try:
+            appointment_id = uuid.UUID(raw) if isinstance(raw, str) else None
+        except ValueError:
+            return
+        role = client.rooms.pop(appointment_id, None) if appointment_id else None
+        if appointment_id is None or role is None:
+            return
+        client.appointments.pop(appointment_id, None)
+        await self.leave_room(sid, _room(appointment_id))
+        await self._exit(sid, _side(appointment_id, role))
 
     async def _enter(self, sid: str, room: str) -> None:
         """Put ``sid`` in a side's or a desk's room and tell the other nodes."""
@@ -551,6 +581,8 @@ class ConsultNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
 
 _ROLES: tuple[RoomRole, RoomRole] = ("patient", "physician")
+_GONE = frozenset({"room_closed", "appointment_not_found"})
+"""Refusals after which a joined socket no longer belongs in the room."""
 
 
 def participants(server: socketio.AsyncServer, namespace: str, room: str) -> list[str]:
