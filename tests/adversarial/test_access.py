@@ -49,16 +49,12 @@ from tests.portal.api.test_records import (
     physician_login,
     problem,
 )
+from tests.portal.test_documents_unit import RawPdf
 from tests.rtc.conftest import ConsultClient, hub_url
 
 Book = Callable[..., Awaitable[str]]
 Make = Callable[[], ConsultClient]
-PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
-)
+PDF = RawPdf.minimal().build()
 
 MATRIX_TABLE = """
 operation                  guardian  other_pt  other_dr  reception
@@ -258,8 +254,8 @@ async def test_strangers_are_refused_and_every_refusal_is_audited(
         before = await denied_events(settings, user)
         response, object_id = await world.request(operation, user)
         cell = f"{operation} as {role}"
-        text = await response.text()
-        assert response.status == expected, (cell, text)
+        raw = await response.read()  # a download's body is binary
+        assert response.status == expected, (cell, raw[:300])
         after = await denied_events(settings, user)
         for event in before:
             after.remove(event)

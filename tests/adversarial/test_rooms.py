@@ -37,18 +37,14 @@ from portal.models import (
 from portal.services import Portal
 from rtc.browser import PeerEnd
 from tests.conftest import Api, User
+from tests.portal.test_documents_unit import RawPdf
 from tests.rtc.conftest import ConsultClient, hub_url
 
 Book = Callable[..., Awaitable[str]]
 Make = Callable[[], ConsultClient]
 ZONE = ZoneInfo("Europe/Warsaw")
 OFFER = {"type": "offer", "sdp": "v=0\r\n"}
-PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
-)
+PDF = RawPdf.minimal().build()
 # Every event a member sends about a room, with a body the hub would otherwise accept.
 ROOM_EVENTS: dict[str, dict[str, Any]] = {
     "signal": {"description": OFFER},
