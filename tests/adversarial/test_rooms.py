@@ -36,7 +36,7 @@ from portal.models import (
 )
 from portal.services import Portal
 from rtc.browser import PeerEnd
-from tests.conftest import Api, User
+from tests.conftest import Api, Nodes, User
 from tests.portal.test_documents_unit import RawPdf
 from tests.rtc.conftest import ConsultClient, hub_url
 
@@ -337,3 +337,37 @@ async def test_one_account_cannot_hold_the_nodes_echo_peers(
     assert (await device_check(tabs[2], ends))["code"] == "busy"
     await tabs[0].close()  # a disconnect closes its peer too
     assert (await device_check(tabs[2], ends))["ok"]
+
+
+async def test_a_room_cancelled_on_one_node_is_closed_on_the_other(
+    nodes: Nodes, api: Api, consult: Make, book: Book
+) -> None:
+    """The patient is on node 0, the physician on node 1; reception cancels through node 0."""
+    appointment_id = await book()
+    patient_user, physician_user = (
+        await api.login("demo.patient"),
+        await api.login("demo.physician"),
+    )
+    patient, physician = consult(), consult()
+    await patient.connect(hub_url(nodes.clients[0]), cookie=patient_user.cookie)
+    await physician.connect(hub_url(nodes.clients[1]), cookie=physician_user.cookie)
+    await nodes.listening(2)
+    assert (await patient.join(appointment_id))["ok"]
+    assert (await physician.join(appointment_id))["ok"]
+    assert (await physician.call("admit", {"appointment_id": appointment_id}))["ok"]
+    await patient.next("admitted")
+
+    reception = await api.login("demo.reception")
+    response = await nodes.clients[0].post(
+        f"/api/v1/appointments/{appointment_id}/cancel", json={}, headers=reception.headers
+    )
+    assert response.status == 200, await response.text()
+    for side in (patient, physician):
+        ended = await side.next("ended")
+        assert (ended["appointment_id"], ended["reason"]) == (appointment_id, "cancelled")
+    # Node 1 was only told through Redis; the database refuses the physician's next signal.
+    signal = {"appointment_id": appointment_id, "description": OFFER}
+    assert (await physician.call("signal", signal))["code"] == "room_closed"
+    assert (await physician.call("signal", signal))["code"] == "not_joined"
+    assert (await patient.call("signal", signal))["code"] == "not_joined"
+    await nothing_relayed(patient, physician)
