@@ -75,15 +75,33 @@ DESTRUCTIVE = frozenset(
     {"deleteDocument", "cancelAppointment", "rescheduleAppointment", "completeAppointment"}
 )
 REACHED = {
-    "demo.patient": {"getMe", "getAppointment", "getConsultation", "listDocuments", "logout"},
+    "demo.patient": {
+        "getMe",
+        "getAppointment",
+        "getConsultation",
+        "bookAppointment",
+        "cancelAppointment",
+        "uploadDocument",
+        "listDocuments",
+        "downloadDocument",
+        "logout",
+    },
     "demo.physician": {
         "getPhysicianAppointment",
         "listAppointmentDocuments",
         "downloadDocument",
         "listOpenQuestions",
+        "answerQuestion",
         "listPrescriptionOrders",
+        "reviewPrescriptionOrder",
     },
-    "demo.reception": {"getAppointment", "searchPatients", "listAuditEvents", "grantFullAccess"},
+    "demo.reception": {
+        "getAppointment",
+        "cancelAppointment",
+        "searchPatients",
+        "listAuditEvents",
+        "grantFullAccess",
+    },
 }
 """Operations that must have succeeded at least once for each user: the sign that generated
 requests reached the handlers' real paths."""
