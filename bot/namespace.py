@@ -36,7 +36,12 @@ from bot.rasa import RASA_TIMEOUT, SLOW_NOTICE_AFTER, Button, RasaClient, Reply
 from portal.access import Principal
 from portal.api.framework import cookie_from_environ
 from portal.conversations import TURN_PENDING, TURN_TOLD
-from portal.errors import AuthenticationRequired, PortalError, TooManyAttempts
+from portal.errors import (
+    AuthenticationRequired,
+    PortalError,
+    ServiceUnavailable,
+    TooManyAttempts,
+)
 from portal.i18n import DEFAULT_LANGUAGE, MESSAGES, Language, translate
 from portal.models import ChatMessage, Role, Sender
 from portal.services import Portal
@@ -115,6 +120,16 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def on_connect(self, sid: str, environ: Mapping[str, Any], auth: Any) -> None:
         """Authenticate from the session cookie (or admit an anonymous visitor)."""
+        try:
+            await self._connect(sid, environ, auth)
+        except ServiceUnavailable as error:
+            # The database is out of reach: the widget is told why, and retries later.
+            language = _lang(str(auth.get("language")) if isinstance(auth, dict) else "")
+            raise socketio.exceptions.ConnectionRefusedError(
+                translate(error.code, language), {"code": error.code}
+            ) from None
+
+    async def _connect(self, sid: str, environ: Mapping[str, Any], auth: Any) -> None:
         options = auth if isinstance(auth, dict) else {}
         language: Language = "en" if options.get("language") == "en" else DEFAULT_LANGUAGE
         principal = await self._principal(environ, language)

@@ -16,6 +16,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+import socketio  # type: ignore[import-untyped]
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
@@ -24,10 +25,12 @@ from hub.app import create_app
 from hub.settings import Settings
 from portal.clock import ManualClock
 from portal.db import Database
+from portal.i18n import translate
 from portal.models import Appointment, AppointmentEvent, AuditEvent
 from tests.adversarial.processes import HubProcess, free_port, hub_env
 from tests.adversarial.proxy import TcpProxy
 from tests.conftest import Api, registration_form
+from tests.sockets import SocketClient
 
 RETRY_AFTER = "5"
 PARALLEL_BOOKINGS = 12
@@ -151,6 +154,43 @@ async def test_postgres_outage_is_a_503_with_retry_after_and_heals_by_itself(
     assert again.status == 200, await again.text()
     assert (await again.json())["id"] == (await first.json())["id"]
     assert await _bookings_with_key(settings.database_url, key) == (1, 1, 1)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_postgres_outage_in_the_chat_is_said_in_words_not_silence(
+    proxied: TestClient[Any, Any], pg_proxy: TcpProxy
+) -> None:
+    url = str(proxied.make_url(""))
+    patient = SocketClient("/chat", ("conversation", "bot_message"), language="en")
+    late = SocketClient("/chat", ("conversation", "bot_message"), language="en")
+    try:
+        await patient.connect(url)
+        await patient.next("conversation")
+        pg_proxy.cut()
+        # The message cannot be stored: the ack says so (and the widget keeps it to retry).
+        ack = await patient.call("user_message", {"text": "hello", "client_msg_id": "m-1"})
+        assert ack == {
+            "ok": False,
+            "code": "service_unavailable",
+            "message": "The service is briefly unavailable. Please try again in a few seconds.",
+        }
+        # A connection that cannot open its conversation is refused with the reason.
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await late.connect(url)
+        assert late.refusal == {
+            "message": "The service is briefly unavailable. Please try again in a few seconds.",
+            "data": {"code": "service_unavailable"},
+        }
+        pg_proxy.restore()
+        # The retry lands once; the assistant (absent here) answers with its notice.
+        ack = await patient.call("user_message", {"text": "hello", "client_msg_id": "m-1"})
+        assert (ack["ok"], ack["duplicate"]) == (True, False)
+        reply = await patient.next("bot_message")
+        assert reply["text"] == translate("chat_assistant_unavailable", "en")
+    finally:
+        await patient.close()
+        await late.close()
 
 
 # -- the hub killed with SIGKILL in the middle of bookings -------------------------------------
