@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 import socketio  # type: ignore[import-untyped]
@@ -14,6 +16,8 @@ from aiohttp import web
 from bot.namespace import NAMESPACE, ChatNamespace
 from bot.rasa import RASA_TIMEOUT, RasaClient
 from portal.services import Portal
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,33 @@ class ChatConfig:
     """Seconds Rasa may take to answer one message."""
 
 
+PUBLISH_TIMEOUT = 2.0
+"""Seconds a Socket.IO message may take to reach Redis on its way to the other nodes."""
+
+
+class BoundedRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
+    """``AsyncRedisManager`` whose publishing cannot hang on a stalled Redis.
+
+    The manager delivers to this node's sockets first and then publishes for the others; a
+    publish that hangs would hold the answer task that emitted it (its later replies, the end
+    of "typing"). Bounded, the other nodes miss that message (logged), and the next publish
+    reconnects. No socket timeout is set on the client itself: its subscriber blocks, idle,
+    on purpose.
+    """
+
+    async def _publish(self, data: Any) -> Any:
+        try:
+            async with asyncio.timeout(PUBLISH_TIMEOUT):
+                return await super()._publish(data)
+        except TimeoutError:
+            self.connected = False
+            log.error(
+                "Redis took no Socket.IO message within %.0f s: other nodes miss it",
+                PUBLISH_TIMEOUT,
+            )
+            return None
+
+
 SOCKETIO_KEY = web.AppKey("socketio", socketio.AsyncServer)
 CHAT_KEY = web.AppKey("chat", ChatNamespace)
 
@@ -46,7 +77,7 @@ def setup_chat(
 ) -> socketio.AsyncServer:
     """Attach ``/chat`` to ``app``; ``http`` returns the app's one ``ClientSession``."""
     manager = (
-        socketio.AsyncRedisManager(config.redis_url, channel=config.channel)
+        BoundedRedisManager(config.redis_url, channel=config.channel)
         if config.redis_url
         else socketio.AsyncManager()
     )

@@ -44,6 +44,8 @@ SUPERVISOR_KEY = web.AppKey("supervisor", Supervisor)
 
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web_widget"
 HEALTH_TIMEOUT = aiohttp.ClientTimeout(total=1.5)
+REDIS_TIMEOUT = 3.0
+"""Seconds a Redis command (or connection) of the hub's shared client may take."""
 
 PUBLIC_ASSETS = (".js", ".mjs", ".css")
 HSTS = "max-age=63072000; includeSubDomains"
@@ -167,7 +169,11 @@ async def _http_ctx(app: web.Application) -> AsyncIterator[None]:
 async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
     url = app[SETTINGS_KEY].redis_url
     assert url is not None
-    client = aioredis.Redis.from_url(url)
+    # Bounded, like the database: a stalled Redis fails a command (the throttle then refuses
+    # with 503) instead of hanging the request. The session bus polls with shorter timeouts.
+    client = aioredis.Redis.from_url(
+        url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT
+    )
     app[REDIS_KEY] = client
     yield
     await client.aclose()

@@ -10,14 +10,19 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
+import redis.asyncio as aioredis
 import socketio  # type: ignore[import-untyped]
+from aiohttp import web
 from aiohttp.test_utils import TestClient
+from redis.exceptions import RedisError
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
@@ -29,7 +34,7 @@ from portal.i18n import translate
 from portal.models import Appointment, AppointmentEvent, AuditEvent
 from tests.adversarial.processes import HubProcess, free_port, hub_env
 from tests.adversarial.proxy import TcpProxy
-from tests.conftest import Api, registration_form
+from tests.conftest import REDIS_URL, Api, registration_form, service_missing
 from tests.sockets import SocketClient
 
 RETRY_AFTER = "5"
@@ -191,6 +196,108 @@ async def test_postgres_outage_in_the_chat_is_said_in_words_not_silence(
     finally:
         await patient.close()
         await late.close()
+
+
+@pytest.fixture
+async def redis_proxy() -> Any:
+    """A proxy in front of the machine's Redis (which must run)."""
+    probe = aioredis.Redis.from_url(REDIS_URL)
+    try:
+        await asyncio.wait_for(probe.ping(), 2)
+    except (RedisError, OSError, TimeoutError) as error:
+        service_missing("Redis", error)
+    finally:
+        await probe.aclose()
+    proxy = TcpProxy(make_url_port(REDIS_URL))
+    await proxy.start()
+    yield proxy
+    await proxy.close()
+
+
+def make_url_port(url: str) -> int:
+    return urlsplit(url).port or 6379
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_redis_outage_between_two_nodes_hangs_nothing_and_heals(
+    aiohttp_client: Any,
+    aiohttp_server: Any,
+    settings: Settings,
+    clock: ManualClock,
+    redis_proxy: TcpProxy,
+) -> None:
+    async def echo(request: web.Request) -> web.Response:
+        body = await request.json()
+        return web.json_response([{"text": f"echo: {body['message']}"}, {"text": "and more"}])
+
+    rasa = web.Application()
+    rasa.router.add_post("/webhooks/rest/webhook", echo)
+    rasa_server = await aiohttp_server(rasa)
+    split = urlsplit(REDIS_URL)
+    shared = replace(
+        settings,
+        redis_url=f"redis://127.0.0.1:{redis_proxy.port}{split.path}",
+        rasa_url=str(rasa_server.make_url("")).rstrip("/"),
+    )
+    nodes = [
+        await aiohttp_client(create_app(shared, clock=clock), cookie_jar=aiohttp.DummyCookieJar())
+        for _ in range(2)
+    ]
+    events = ("conversation", "bot_message", "typing")
+    here = SocketClient("/chat", events, language="en")
+    there = SocketClient("/chat", events, language="en")
+    try:
+        await here.connect(str(nodes[0].make_url("")))
+        conversation_id = (await here.next("conversation"))["conversation_id"]
+        await there.connect(str(nodes[1].make_url("")), conversation_id=conversation_id)
+        await there.next("conversation")
+        await _both_answered(here, there, "before")
+
+        redis_proxy.stall()
+        # The node the patient talks to still answers, every reply, and "typing" ends: its
+        # publishing to the other node gives up instead of holding the answer.
+        for text in ("during one", "during two"):
+            ack = await asyncio.wait_for(
+                here.call("user_message", {"text": text, "client_msg_id": text}), 30
+            )
+            assert ack["ok"] is True
+            assert [(await here.next("bot_message", 30))["text"] for _ in range(2)] == [
+                f"echo: {text}",
+                "and more",
+            ]
+            await here.next_matching("typing", lambda t: t["active"] is False, 30)
+        # A login needs the shared throttle counters: refused at once, not hung.
+        login = await asyncio.wait_for(
+            nodes[0].post(
+                "/api/v1/auth/login", json={"login": "demo.patient", "password": "not it"}
+            ),
+            30,
+        )
+        assert login.status == 503, await login.text()
+        assert (await login.json())["code"] == "service_unavailable"
+        health = await asyncio.wait_for(nodes[0].get("/healthz"), 30)
+        assert health.status == 200
+        assert (await health.json())["components"]["redis"]["status"] == "down"
+
+        redis_proxy.restore()
+        # Once Redis is back, what one node says reaches the other node's sockets again.
+        there.pending("bot_message")
+        await _both_answered(here, there, "after", within=30)
+    finally:
+        await here.close()
+        await there.close()
+
+
+async def _both_answered(
+    here: SocketClient, there: SocketClient, text: str, within: float = 10
+) -> None:
+    """The patient says ``text`` on one node; both nodes' sockets get the two replies."""
+    ack = await here.call("user_message", {"text": text, "client_msg_id": text})
+    assert ack["ok"] is True
+    for socket_client in (here, there):
+        replies = [(await socket_client.next("bot_message", within))["text"] for _ in range(2)]
+        assert replies == [f"echo: {text}", "and more"]
 
 
 # -- the hub killed with SIGKILL in the middle of bookings -------------------------------------
