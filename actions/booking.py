@@ -349,11 +349,14 @@ _LATER = re.compile(
 )
 
 
-def choose_day(text: str, options: list[str], language: str) -> str | None:
+def choose_day(
+    text: str, options: list[str], language: str, now: datetime | None = None
+) -> str | None:
     """The ISO day a reply picks from the two readings of "w przyszły piątek" ("11 grudnia",
-    "11", "ten w przyszłym tygodniu", "the first one", "this week's"), or ``None``."""
+    "11", "ten w przyszłym tygodniu", "the first one", "this week's"), or ``None``; ``now``
+    (default: the clinic's clock) anchors "this week" and a day named without a year."""
     days = [date.fromisoformat(day) for day in options]
-    wish = read_when(text, language)
+    wish = read_when(text, language, now)
     if wish is not None and wish.day_named and not wish.ambiguous:
         inside = [d for d in days if wish.day <= d <= (wish.until or wish.day)]
         if len(inside) == 1:

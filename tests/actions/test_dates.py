@@ -441,7 +441,9 @@ def test_pick_from_a_list_without_times() -> None:
     ],
 )
 def test_the_ambiguous_day_is_chosen_by_a_typed_reply(text: str, chosen: str | None) -> None:
-    assert choose_day(text, ["2026-12-04", "2026-12-11"], "pl") == chosen
+    # Asked on Wednesday 2 December (NOW): "w przyszły piątek" is the 4th or the 11th. The
+    # clock is fixed, or the test would break once those days have passed.
+    assert choose_day(text, ["2026-12-04", "2026-12-11"], "pl", NOW) == chosen
 
 
 def test_a_time_alone_keeps_the_days_asked_before(parser: WhenParser) -> None:
