@@ -528,17 +528,8 @@ class Accounts:
         async with self.db.write() as session:
             row = await session.get(Account, account.id, with_for_update={"of": Account})
             assert row is not None
-            row.password_hash = new_hash
-            row.password_changed_at = self.clock.now()
-            ended = await self.auth.end_all_sessions(session, account.id, keep=principal.session_id)
-            revoked = await self._revoke_resets(session, account.id)
-            self.audit.record(
-                session,
-                principal,
-                object_type="Account",
-                object_id=account.id,
-                action=PASSWORD_CHANGED,
-                detail={"sessions_ended": len(ended), "reset_links_revoked": revoked},
+            ended = await self._replace_password(
+                session, row, new_hash, principal, PASSWORD_CHANGED, keep=principal.session_id
             )
         await self.auth.announce(SessionsEnded(account.id, ended, PASSWORD_CHANGED))
 
@@ -634,19 +625,35 @@ class Accounts:
             ):
                 raise InvalidInput.single("token", "reset_token_invalid")
             check_password(new_password, login=account.login, field="new_password")
-            account.password_hash = await self.passwords.hash(new_password)
-            account.password_changed_at = now
-            ended = await self.auth.end_all_sessions(session, account.id)
-            revoked = await self._revoke_resets(session, account.id)
-            self.audit.record(
-                session,
-                None,
-                object_type="Account",
-                object_id=account.id,
-                action=PASSWORD_RESET,
-                detail={"sessions_ended": len(ended), "reset_links_revoked": revoked},
-            )
+            new_hash = await self.passwords.hash(new_password)
+            ended = await self._replace_password(session, account, new_hash, None, PASSWORD_RESET)
         await self.auth.announce(SessionsEnded(account.id, ended, PASSWORD_RESET))
+
+    async def _replace_password(
+        self,
+        session: AsyncSession,
+        account: Account,
+        new_hash: str,
+        principal: Principal | None,
+        action: str,
+        keep: str | None = None,
+    ) -> frozenset[str]:
+        """Store a new password hash (in the caller's transaction): every session of the account
+        but ``keep`` ends, every reset link is spent, and ``action`` is audited; the ended
+        sessions, for the caller to announce once the transaction is committed."""
+        account.password_hash = new_hash
+        account.password_changed_at = self.clock.now()
+        ended = await self.auth.end_all_sessions(session, account.id, keep=keep)
+        revoked = await self._revoke_resets(session, account.id)
+        self.audit.record(
+            session,
+            principal,
+            object_type="Account",
+            object_id=account.id,
+            action=action,
+            detail={"sessions_ended": len(ended), "reset_links_revoked": revoked},
+        )
+        return ended
 
     @staticmethod
     async def _revoke_resets(session: AsyncSession, account_id: uuid.UUID) -> int:
