@@ -379,7 +379,7 @@ class SlotSearchQuery(Input):
     physician_id: uuid.UUID | None = None
     city: Annotated[str | None, Field(max_length=100)] = None
     date_from: date | None = None
-    date_to: date | None = None
+    date_to: date | None = Field(default=None, description="Not before date_from.")
     time_of_day: TimeOfDay | None = None
     time_from: Annotated[
         str | None,
