@@ -48,6 +48,8 @@ REDIS_TIMEOUT = 3.0
 """Seconds a Redis command (or connection) of the hub's shared client may take."""
 
 PUBLIC_ASSETS = (".js", ".mjs", ".css")
+MAX_BODY = 16 * 1024**2
+"""The largest request body aiohttp reads (an 8 MB upload with its multipart framing)."""
 HSTS = "max-age=63072000; includeSubDomains"
 """Two years, as the HSTS preload list asks (RFC 6797; OWASP ASVS 14.4.5)."""
 
@@ -104,7 +106,7 @@ def create_app(
     """
     settings = settings.ensure_secret()
     app = web.Application(
-        client_max_size=16 * 1024**2,
+        client_max_size=MAX_BODY,
         # aiohttp has no timeout of its own for a request's headers, but since 3.10 its
         # keep-alive timer runs from the connection's start and closes a connection still
         # waiting for a complete request head: a header deadline (slowloris).
@@ -283,24 +285,29 @@ def _ms(started: float) -> float:
 
 
 class _ChunkDeadline(BaseTimerContext):
-    """Bounds each wait for the next piece of one request's body.
+    """Bounds each wait for the next piece of one request's body, and the whole body.
 
     aiohttp's ``StreamReader`` enters its timer around every wait for more bytes; this one
-    fails the stream with :class:`BodyTimeout` when no byte came within ``seconds``. Every
-    reader of the body (JSON operations, multipart uploads, Socket.IO's long polling, the
-    server's own draining after a response) is bounded alike.
+    fails the stream with :class:`BodyTimeout` when no byte came within ``seconds``, or when
+    the body is still unfinished at ``deadline`` (loop time): a client dripping a byte every few
+    seconds never stalls a single wait, so only a bound on the whole catches it. Every reader
+    of the body (JSON operations, multipart uploads, Socket.IO's long polling, the server's own
+    draining after a response) is bounded alike.
     """
 
-    def __init__(self, stream: StreamReader, seconds: float) -> None:
+    def __init__(self, stream: StreamReader, seconds: float, deadline: float) -> None:
         self._stream = stream
         self._seconds = seconds
+        self._deadline = deadline
         self._handle: asyncio.TimerHandle | None = None
 
     def assert_timeout(self) -> None:
         """Nothing to check between waits: only a wait can time out."""
 
     def __enter__(self) -> BaseTimerContext:
-        self._handle = asyncio.get_running_loop().call_later(self._seconds, self._expire)
+        loop = asyncio.get_running_loop()
+        wait = max(0.0, min(self._seconds, self._deadline - loop.time()))
+        self._handle = loop.call_later(wait, self._expire)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -310,7 +317,7 @@ class _ChunkDeadline(BaseTimerContext):
 
     def _expire(self) -> None:
         self._handle = None
-        self._stream.set_exception(BodyTimeout(f"no body bytes for {self._seconds} s"))
+        self._stream.set_exception(BodyTimeout("request body too slow"))
 
 
 @web.middleware
@@ -320,8 +327,13 @@ async def _body_timeout_middleware(
     # A stalled upload must not hold a connection (and a handler) forever: the slow-body
     # variant of slowloris. aiohttp bounds no body read on the server side by itself.
     if request.body_exists and isinstance(request.content, StreamReader):
+        settings = request.app[SETTINGS_KEY]
+        length = request.content_length or MAX_BODY
+        allowed = settings.body_timeout + length / settings.body_min_rate
         request.content._timer = _ChunkDeadline(
-            request.content, request.app[SETTINGS_KEY].body_timeout
+            request.content,
+            settings.body_timeout,
+            asyncio.get_running_loop().time() + allowed,
         )
     try:
         return await handler(request)

@@ -64,6 +64,10 @@ class Settings:
     body_timeout: float = 30.0
     """HUB_BODY_TIMEOUT: seconds the hub waits for each next piece of a request body; then it
     answers 408 and closes the connection."""
+    body_min_rate: int = 8192
+    """HUB_BODY_MIN_RATE: bytes per second a request body must average, so that a body dripping
+    a byte now and then cannot hold a connection: the whole body must arrive within
+    HUB_BODY_TIMEOUT plus its length (or, unannounced, the largest body taken) at this rate."""
     relay_timeout: float = 5.0
     """RELAY_TIMEOUT: seconds a direct call may take to connect before it goes through the hub."""
     relay_policy: RelayPolicy = "auto"
@@ -115,6 +119,7 @@ class Settings:
             trust_proxy=env.get("HUB_TRUST_PROXY", "") in ("1", "true", "yes"),
             header_timeout=_float(env, "HUB_HEADER_TIMEOUT", 15.0),
             body_timeout=_float(env, "HUB_BODY_TIMEOUT", 30.0),
+            body_min_rate=_positive(env, "HUB_BODY_MIN_RATE", 8192),
             relay_timeout=_float(env, "RELAY_TIMEOUT", 5.0),
             relay_policy=_relay_policy(env.get("RELAY_POLICY", "auto")),
             max_relayed_rooms=_int(env, "RTC_MAX_RELAYS", 4),
@@ -200,6 +205,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 1:
+        raise SettingsError(f"{name} must be at least 1, not {value}")
+    return value
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:

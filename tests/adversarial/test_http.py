@@ -26,7 +26,7 @@ from portal.api.framework import MAX_JSON_BODY, MAX_JSON_DEPTH
 from portal.clock import ManualClock
 from tests.conftest import DEMO_PASSWORD, Api
 
-from .raw_http import connect, exchange, read_until_closed, request_head
+from .raw_http import connect, exchange, parse_responses, read_until_closed, request_head
 
 LOGIN = "/api/v1/auth/login"
 GOOD_LOGIN = json.dumps({"login": "demo.patient", "password": DEMO_PASSWORD}).encode()
@@ -225,6 +225,57 @@ async def test_a_stalled_json_body_is_408_and_the_connection_closed(
     assert response.status == 408
     assert response.problem()["code"] == "request_timeout"
     assert response.headers["connection"] == "close"
+
+
+async def test_a_body_dripping_a_byte_at_a_time_is_408_once_it_falls_below_the_rate(
+    aiohttp_client: Any, settings: Settings, clock: ManualClock
+) -> None:
+    # No single wait stalls (a byte every 0.1 s; the per-piece limit is 0.5 s), but at 100 B/s
+    # the whole body of about 200 bytes must be there within 0.5 + 2 s, and would take 20 s.
+    dripping = dataclasses.replace(settings, body_timeout=0.5, body_min_rate=100)
+    client = await aiohttp_client(
+        create_app(dripping, clock=clock), cookie_jar=aiohttp.DummyCookieJar()
+    )
+    body = json.dumps({"login": "x" * 180, "password": "y"}).encode()
+    reader, writer = await connect(client)
+
+    async def drip() -> None:
+        writer.write(json_head(LOGIN, len(body)))
+        with contextlib.suppress(ConnectionError):
+            for index in range(len(body)):
+                writer.write(body[index : index + 1])
+                await writer.drain()
+                await asyncio.sleep(0.1)
+
+    dripping_task = asyncio.create_task(drip())
+    try:
+        async with asyncio.timeout(10):
+            first = await reader.read(65536)  # the answer, long before the body could end
+        dripping_task.cancel()
+        with contextlib.suppress(ConnectionError):
+            first += await read_until_closed(reader)
+    finally:
+        dripping_task.cancel()
+        writer.close()
+    [response] = parse_responses(first)
+    assert response.status == 408
+    assert response.problem()["code"] == "request_timeout"
+    assert response.headers["connection"] == "close"
+
+
+async def test_a_slow_body_above_the_rate_is_read_whole(
+    aiohttp_client: Any, settings: Settings, clock: ManualClock
+) -> None:
+    # The same hub, a body in four pieces 0.2 s apart: slow, never stalled, well above 100 B/s.
+    dripping = dataclasses.replace(settings, body_timeout=0.5, body_min_rate=100)
+    client = await aiohttp_client(
+        create_app(dripping, clock=clock), cookie_jar=aiohttp.DummyCookieJar()
+    )
+    head = json_head(LOGIN, len(GOOD_LOGIN))
+    quarter = -(-len(GOOD_LOGIN) // 4)
+    parts = [head, *(GOOD_LOGIN[i : i + quarter] for i in range(0, len(GOOD_LOGIN), quarter))]
+    [response] = await exchange(client, parts, pause=0.2)
+    assert response.status == 200
 
 
 async def test_a_stalled_upload_is_408_and_stores_nothing(

@@ -110,3 +110,8 @@ def test_http_timeouts_come_from_the_environment() -> None:
         for value in ("slow", "0", "-1", "121"):
             with pytest.raises(SettingsError, match=name):
                 Settings.from_env({name: value})
+    assert Settings().body_min_rate == 8192
+    assert Settings.from_env({"HUB_BODY_MIN_RATE": "1000"}).body_min_rate == 1000
+    for value in ("fast", "0", "-5"):
+        with pytest.raises(SettingsError, match="HUB_BODY_MIN_RATE"):
+            Settings.from_env({"HUB_BODY_MIN_RATE": value})
