@@ -48,6 +48,8 @@ REDIS_TIMEOUT = 3.0
 """Seconds a Redis command (or connection) of the hub's shared client may take."""
 
 PUBLIC_ASSETS = (".js", ".mjs", ".css")
+HOUSEKEEPING_EVERY = 600.0
+"""Seconds between runs of :meth:`Portal.housekeeping` (expired sessions and reset links)."""
 MAX_BODY = 16 * 1024**2
 """The largest request body aiohttp reads (an 8 MB upload with its multipart framing)."""
 HSTS = "max-age=63072000; includeSubDomains"
@@ -137,6 +139,7 @@ def create_app(
     if settings.redis_url:
         app.cleanup_ctx.append(_redis_ctx)
     app.cleanup_ctx.append(_sessions_ctx)
+    app.cleanup_ctx.append(_housekeeping_ctx)
     chat = ChatConfig(settings.rasa_url, settings.chat_origins(), redis_url=settings.redis_url)
     server = setup_chat(app, portal, chat, http=lambda: app[HTTP_KEY])
     setup_consult(app, server, portal, settings.rtc_config(), redis_url=settings.redis_url)
@@ -192,6 +195,26 @@ async def _sessions_ctx(app: web.Application) -> AsyncIterator[None]:
     if bus is not None:
         await bus.close()
     await auth.watch.close()
+
+
+async def _housekeeping_ctx(app: web.Application) -> AsyncIterator[None]:
+    # Expired sessions and reset links are deleted in the background: at start, then every
+    # HOUSEKEEPING_EVERY seconds, until the app stops (after the session bus is up, since an
+    # ended session is announced to the other nodes).
+    portal = app[PORTAL_KEY]
+
+    async def every_while() -> None:
+        while True:
+            try:
+                await portal.housekeeping()
+            except Exception:
+                log.exception("housekeeping failed; trying again in %s s", HOUSEKEEPING_EVERY)
+            await asyncio.sleep(HOUSEKEEPING_EVERY)
+
+    task = asyncio.create_task(every_while(), name="housekeeping")
+    yield
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
 
 
 async def _assistant_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -655,6 +655,15 @@ class Accounts:
         )
         return ended
 
+    async def purge_expired_resets(self) -> int:
+        """Delete the reset links past their lifetime (used ones are deleted at once); how
+        many. A link nobody followed is worth nothing after 30 minutes: its hash goes too."""
+        async with self.db.write() as session:
+            result = await session.execute(
+                delete(PasswordReset).where(PasswordReset.expires_at <= self.clock.now())
+            )
+            return int(cast(CursorResult[Any], result).rowcount)
+
     @staticmethod
     async def _revoke_resets(session: AsyncSession, account_id: uuid.UUID) -> int:
         """Delete every reset link of the account (used or not); how many there were.

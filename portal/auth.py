@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, select
+from sqlalchemy import CursorResult, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.access import Principal
@@ -272,6 +272,31 @@ class Auth:
                 session, account, EXPIRED, row.id, expiry="absolute" if absolute else "idle"
             )
         await self.announce(SessionsEnded(account.id, frozenset({row.id}), EXPIRED))
+
+    async def purge_expired(self, batch: int = 500) -> int:
+        """End the expired sessions nobody presented again (a closed browser): each is deleted
+        and audited as expired, like one found expired when used; how many were ended.
+
+        Without this a session that is never sent back would keep its row (the cookie's hash,
+        the client's address and browser) for ever, although it can never be used."""
+        now = self.clock.now()
+        async with self.db.read() as session:
+            rows = list(
+                await session.scalars(
+                    select(AuthSession)
+                    .where(
+                        or_(
+                            AuthSession.last_seen_at < now - self.config.session_idle_timeout,
+                            AuthSession.created_at < now - self.config.session_absolute_timeout,
+                        )
+                    )
+                    .order_by(AuthSession.last_seen_at)
+                    .limit(batch)
+                )
+            )
+        for row in rows:
+            await self._end_expired(row)
+        return len(rows)
 
     @staticmethod
     async def _delete(session: AsyncSession, session_ids: Collection[str]) -> int:

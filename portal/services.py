@@ -64,6 +64,13 @@ class Portal:
         self.booking.closed_listeners.append(self.consultations.close_room)
         self.desk.closed_listeners.append(self.consultations.close_room)
 
+    async def housekeeping(self) -> None:
+        """Delete what can never be used again: expired sessions (audited as expired) and
+        expired reset links. The hub runs it at start and every ten minutes; idempotent, so
+        several nodes may run it at once."""
+        await self.auth.purge_expired()
+        await self.accounts.purge_expired_resets()
+
     async def drain(self) -> None:
         """Wait for the work begun after earlier answers (mail); at shutdown and in tests."""
         await self.accounts.drain()

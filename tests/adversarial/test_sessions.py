@@ -297,6 +297,33 @@ async def test_idle_expiry_disconnects_the_sessions_sockets(
     ]
 
 
+async def test_housekeeping_deletes_expired_sessions_nobody_presents_and_dead_reset_links(
+    api: Api, portal: Portal, clock: ManualClock, settings: Settings
+) -> None:
+    gone = await api.login("demo.patient")  # a browser closed without logging out
+    await request_link(api, settings, "demo.patient")  # a link nobody follows
+    clock.advance(timedelta(minutes=20))
+    kept = await api.login("demo.patient")
+    await request_link(api, settings, "demo.patient")
+    clock.advance(timedelta(minutes=11))  # ``gone`` idle 31 minutes, the first link 31 old
+
+    await portal.housekeeping()
+    assert await session_rows(portal, gone) == {digest(kept.cookie)}
+    assert await reset_rows(portal, gone) == 1
+    assert [row for row in await account_audit(portal, gone) if row[0] == "session_expired"] == [
+        (
+            "session_expired",
+            gone.account["id"],
+            {"session": digest(gone.cookie)[:12], "expiry": "idle"},
+        )
+    ]
+    assert (await api.client.get(ME, headers=kept.headers)).status == 200
+    audited = await account_audit(portal, gone)
+    await portal.housekeeping()  # nothing left to do: nothing more ended, nothing audited twice
+    assert await account_audit(portal, gone) == audited
+    assert await session_rows(portal, gone) == {digest(kept.cookie)}
+
+
 @pytest.mark.parametrize("backend", ["sqlite"])
 async def test_absolute_lifetime_ends_a_busy_session_and_its_sockets(
     client: TestClient[Any, Any], api: Api, sockets: Sockets, portal: Portal, clock: ManualClock
