@@ -124,6 +124,33 @@ UPLOAD_BODY: dict[str, Any] = {
     },
 }
 
+RESULT_ATTACHMENT_BODY: dict[str, Any] = {
+    "required": True,
+    "description": (
+        "multipart/form-data: an optional `description` part BEFORE the `file` part (the "
+        "visit is the path's). An empty or missing description is stored as 'Wynik badania'. "
+        "The file's type is judged by its content (JPEG, PNG or PDF); at most "
+        f"{MAX_FILE_BYTES} bytes."
+    ),
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "additionalProperties": False,
+                "properties": {
+                    "description": {"type": "string", "maxLength": 500},
+                    "appointment_id": {"type": "string", "description": "Ignored (the path's)."},
+                    "patient_id": {"type": "string", "description": "Ignored (the visit's)."},
+                    "file": {"type": "string", "format": "binary"},
+                },
+            },
+            "encoding": {"file": {"contentType": "image/jpeg, image/png, application/pdf"}},
+        }
+    },
+}
+"""uploadResultAttachment's body: unlike a patient's upload, the description may be empty."""
+
 DOWNLOAD_CONTENT: dict[str, Any] = {
     media: {"schema": {"type": "string", "format": "binary"}}
     for media in ("image/jpeg", "image/png", "application/pdf")
@@ -179,7 +206,7 @@ async def upload_document(
     status=201,
     roles=(Role.PHYSICIAN,),
     problems=(400, 401, 403, 404, 409, 413, 415, 422, 507),
-    raw_body=UPLOAD_BODY,
+    raw_body=RESULT_ATTACHMENT_BODY,
 )
 async def upload_result_attachment(
     request: web.Request, portal: Portal, principal: Principal, appointment_id: uuid.UUID
