@@ -408,7 +408,9 @@ class DeskQuery(Input):
 
     date: datetime_date | None = None
     date_from: datetime_date | None = None
-    date_to: datetime_date | None = None
+    date_to: datetime_date | None = Field(
+        default=None, description="Not before date_from; at most 31 days, both ends counted."
+    )
 
 
 class DeskRowOut(BaseModel):
