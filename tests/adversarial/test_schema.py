@@ -62,6 +62,9 @@ DOMAIN_RULES = {
     "uploadResultAttachment": "the file's content must really be JPEG, PNG or PDF (415)",
     "shareConsultationDocument": "the file's content must really be JPEG, PNG or PDF (415)",
     "searchSlots": "time_to later than time_from, date_to not before date_from (two parameters)",
+    "listPhysicianAppointments": "date_to not before date_from, 31 days at most (two parameters)",
+    "listAuditEvents": "before must name an event of this patient's trail",
+    "reviewPrescriptionOrder": "a rejection needs its reason (a rule between two fields)",
     "demo.reception/bookAppointment": "reception must name the patient (patient_id)",
     "demo.reception/listAppointments": "reception must name the patient (patient_id)",
 }
@@ -73,8 +76,12 @@ EXAMPLES = {GenerationMode.POSITIVE: 3, GenerationMode.NEGATIVE: 1}
 """Generated requests per operation, user and backend. Each backend has its own seed, so the
 two runs send different requests: 8 per operation and user in all, enough to reach each branch
 of validation, few enough for about 50 s of CPU (invalid ones cost the most to generate)."""
+SESSION_ENDING = frozenset({"logout", "changePassword"})
+"""Operations that end the caller's session: logout, and changePassword after 5 wrong current
+passwords (portal.throttle). Each of their examples logs in afresh."""
 ORDER = {
     "logout": -1,
+    "changePassword": -1,
     "deleteDocument": 1,
     "cancelAppointment": 1,
     "rescheduleAppointment": 1,
@@ -337,8 +344,9 @@ def exercise(
             # One credential per request, as a client sends: beside a valid token the hub
             # rightly ignores a made-up session cookie, which ignored_auth takes for a bypass.
             case.cookies.pop("mp_session", None)
-        if operation_id == "logout":
-            # Logging out ends the session it is sent with: each example brings its own.
+        if operation_id in SESSION_ENDING:
+            # These end the session they are sent with (a token's too): each example brings a
+            # session of its own.
             headers = log_in(http, base, caller.login).headers
         response = case.call_and_validate(
             base_url=base, session=http, headers=headers, excluded_checks=excluded
@@ -363,8 +371,8 @@ def test_every_operation_keeps_to_the_document(hub: LiveHub, backend: str, role:
     failures: list[str] = []
     answered: dict[str, set[int]] = {}
     operations = [result.ok() for result in schema.get_all_operations()]
-    # logout first: its examples log in afresh, before login's generated failures count
-    # against this address; what destroys the objects others point at goes last.
+    # What ends sessions first: its examples log in afresh, before login's generated failures
+    # count against this address; what destroys the objects others point at goes last.
     operations.sort(key=lambda op: ORDER.get(op.definition.raw["operationId"], 0))
     for operation in operations:
         modes = list(EXAMPLES)
