@@ -65,6 +65,7 @@ DOMAIN_RULES = {
     "listPhysicianAppointments": "date_to not before date_from, 31 days at most (two parameters)",
     "listAuditEvents": "before must name an event of this patient's trail",
     "reviewPrescriptionOrder": "a rejection needs its reason (a rule between two fields)",
+    "createResult": "attachment_document_id must name this visit's attachment (a field error)",
     "demo.reception/bookAppointment": "reception must name the patient (patient_id)",
     "demo.reception/listAppointments": "reception must name the patient (patient_id)",
 }
