@@ -304,10 +304,11 @@ def exercise(
 ) -> None:
     """Send ``EXAMPLES[mode]`` generated requests to ``operation`` and check each response.
 
-    Path parameters point at the caller's real objects two times in three, ids in the body
-    half the time, so that requests reach the handlers' real paths and not only the 404 of an
-    unknown id.
+    Valid requests name the caller's real objects, in the path and in the body, so that they
+    reach the handlers' real paths (which ``REACHED`` then requires, whatever the seed
+    draws); invalid ones half the time, and the other half keep the random ids, for the 404.
     """
+    positive = mode is GenerationMode.POSITIVE
     operation_id = operation.definition.raw["operationId"]
     free = operation.as_strategy(generation_mode=mode)
     names = [p.name for p in operation.path_parameters]
@@ -319,7 +320,7 @@ def exercise(
                 generation_mode=mode, path_parameters=dict(zip(names, chosen, strict=True))
             )
         )
-        strategy = st.one_of(pinned, pinned, free)
+        strategy = pinned if positive else st.one_of(pinned, free)
     domain_rules = {operation_id, f"{caller.login}/{operation_id}"} & DOMAIN_RULES.keys()
     excluded = [positive_data_acceptance] if domain_rules else []
 
@@ -334,11 +335,11 @@ def exercise(
     @given(case=strategy, data=st.data())
     def run(case: schemathesis.Case, data: st.DataObject) -> None:
         if isinstance(case.body, dict):
-            # Ids in the body (slot_id, prescription_id, ...) point at real objects half the
-            # time. Only a valid UUID is replaced, by another, so an invalid body stays invalid.
+            # Ids in the body (slot_id, prescription_id, ...) too. Only a valid UUID is
+            # replaced, by another, so an invalid body stays invalid.
             for name, value in list(case.body.items()):
                 real = caller.ids.get(name)
-                if real and is_uuid(value) and data.draw(st.booleans()):
+                if real and is_uuid(value) and (positive or data.draw(st.booleans())):
                     case.body[name] = data.draw(st.sampled_from(real))
         headers = caller.headers
         if caller.bearer is not None and case.cookies:
