@@ -43,7 +43,7 @@ from portal.api.openapi import build_openapi
 from portal.clock import ManualClock
 from portal.passwords import Passwords
 from portal.seed import book_demo_consultation
-from tests.conftest import DEMO_PASSWORD, registration_form
+from tests.conftest import DEMO_PASSWORD, Api, registration_form
 
 API = "/api/v1"
 ROLES = ("demo.patient", "demo.physician", "demo.reception")
@@ -414,3 +414,17 @@ def test_what_the_framework_answers_is_documented(tmp_path: Path) -> None:
             assert responses["503"]["headers"]["Retry-After"]["required"] is True
             checked += 1
     assert checked == len(create_app(settings)[OPERATIONS_KEY])
+
+
+async def test_text_with_u0000_is_a_field_error_on_both_backends(api: Api) -> None:
+    """Found by this suite: a NUL in requestPasswordReset's login reached PostgreSQL (the
+    throttle key) and failed as a 500. Every request model now refuses U+0000 in text."""
+    response = await api.client.post("/api/v1/auth/password-reset", json={"login": "a\u0000b"})
+    assert response.status == 422, await response.text()
+    body = await response.json(content_type=None)
+    assert body["code"] == "invalid_input"
+    assert [(e["field"], e["code"]) for e in body["errors"]] == [("login", "invalid_value")]
+    response = await api.client.get("/api/v1/slots", params={"city": "Wars\u0000zawa"})
+    assert response.status == 422, await response.text()
+    body = await response.json(content_type=None)
+    assert [(e["field"], e["code"]) for e in body["errors"]] == [("city", "invalid_value")]
