@@ -36,6 +36,9 @@ class MediaPeers:
         self._expiry: dict[str, asyncio.Task[Any]] = {}
         self._rooms: dict[str, RelayBridge] = {}
         self._tasks = Tasks()
+        self._closing: set[asyncio.Future[None]] = set()
+        """Echo peers being closed: a close runs to its end even when the task that began it is
+        cancelled (the node shutting down), or the peer's sockets would be left open."""
         self._closed = False
 
     # -- device check --------------------------------------------------------------------------
@@ -103,7 +106,10 @@ class MediaPeers:
             expiry = self._expiry.pop(owner, None)
             if expiry is not None and expiry is not asyncio.current_task():
                 expiry.cancel()
-        await peer.close()
+        closing = asyncio.ensure_future(peer.close())
+        self._closing.add(closing)
+        closing.add_done_callback(self._closing.discard)
+        await asyncio.shield(closing)
 
     async def _expire(self, owner: str, peer: EchoPeer) -> None:
         await asyncio.sleep(self.config.echo_lifetime)
@@ -197,6 +203,8 @@ class MediaPeers:
             await self.close_relay(room)
         # Closing fires "closed" state changes, whose clean-up tasks have nothing left to do.
         await self._tasks.cancel_all()
+        # Closes begun by tasks cancelled above (a peer that had just died) finish here.
+        await asyncio.gather(*self._closing, return_exceptions=True)
 
 
 def _role(role: str) -> Role:
