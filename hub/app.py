@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -201,20 +202,24 @@ async def _housekeeping_ctx(app: web.Application) -> AsyncIterator[None]:
     # Expired sessions and reset links are deleted in the background: at start, then every
     # HOUSEKEEPING_EVERY seconds, until the app stops (after the session bus is up, since an
     # ended session is announced to the other nodes).
+    # A run is never cancelled half way (a query cancelled in asyncpg can leave its pooled
+    # connection unusable and the pool's close hanging): stopping waits for the run to end.
     portal = app[PORTAL_KEY]
+    stop = asyncio.Event()
 
     async def every_while() -> None:
-        while True:
+        while not stop.is_set():
             try:
                 await portal.housekeeping()
             except Exception:
                 log.exception("housekeeping failed; trying again in %s s", HOUSEKEEPING_EVERY)
-            await asyncio.sleep(HOUSEKEEPING_EVERY)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), HOUSEKEEPING_EVERY)
 
     task = asyncio.create_task(every_while(), name="housekeeping")
     yield
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    stop.set()
+    await task
 
 
 async def _assistant_ctx(app: web.Application) -> AsyncIterator[None]:

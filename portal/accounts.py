@@ -658,9 +658,18 @@ class Accounts:
     async def purge_expired_resets(self) -> int:
         """Delete the reset links past their lifetime (used ones are deleted at once); how
         many. A link nobody followed is worth nothing after 30 minutes: its hash goes too."""
+        now = self.clock.now()
+        async with self.db.read() as session:  # a write only when there is something to delete
+            expired = await session.scalar(
+                select(func.count())
+                .select_from(PasswordReset)
+                .where(PasswordReset.expires_at <= now)
+            )
+        if not expired:
+            return 0
         async with self.db.write() as session:
             result = await session.execute(
-                delete(PasswordReset).where(PasswordReset.expires_at <= self.clock.now())
+                delete(PasswordReset).where(PasswordReset.expires_at <= now)
             )
             return int(cast(CursorResult[Any], result).rowcount)
 
