@@ -40,6 +40,15 @@ async def slow(aiohttp_client: Any, settings: Settings, clock: ManualClock) -> T
     return await aiohttp_client(create_app(short, clock=clock), cookie_jar=aiohttp.DummyCookieJar())
 
 
+@pytest.fixture
+async def dripping(
+    aiohttp_client: Any, settings: Settings, clock: ManualClock
+) -> TestClient[Any, Any]:
+    """The hub with half a second per piece of a body and a whole body at 100 bytes a second."""
+    short = dataclasses.replace(settings, body_timeout=0.5, body_min_rate=100)
+    return await aiohttp_client(create_app(short, clock=clock), cookie_jar=aiohttp.DummyCookieJar())
+
+
 def stored_files(root: Path) -> list[Path]:
     """Every file under ``root`` (a temporary file left behind counts too)."""
     return [path for path in root.rglob("*") if path.is_file()] if root.exists() else []
@@ -228,16 +237,12 @@ async def test_a_stalled_json_body_is_408_and_the_connection_closed(
 
 
 async def test_a_body_dripping_a_byte_at_a_time_is_408_once_it_falls_below_the_rate(
-    aiohttp_client: Any, settings: Settings, clock: ManualClock
+    dripping: TestClient[Any, Any],
 ) -> None:
     # No single wait stalls (a byte every 0.1 s; the per-piece limit is 0.5 s), but at 100 B/s
     # the whole body of about 200 bytes must be there within 0.5 + 2 s, and would take 20 s.
-    dripping = dataclasses.replace(settings, body_timeout=0.5, body_min_rate=100)
-    client = await aiohttp_client(
-        create_app(dripping, clock=clock), cookie_jar=aiohttp.DummyCookieJar()
-    )
     body = json.dumps({"login": "x" * 180, "password": "y"}).encode()
-    reader, writer = await connect(client)
+    reader, writer = await connect(dripping)
 
     async def drip() -> None:
         writer.write(json_head(LOGIN, len(body)))
@@ -247,15 +252,15 @@ async def test_a_body_dripping_a_byte_at_a_time_is_408_once_it_falls_below_the_r
                 await writer.drain()
                 await asyncio.sleep(0.1)
 
-    dripping_task = asyncio.create_task(drip())
+    task = asyncio.create_task(drip())
     try:
         async with asyncio.timeout(10):
             first = await reader.read(65536)  # the answer, long before the body could end
-        dripping_task.cancel()
+        task.cancel()
         with contextlib.suppress(ConnectionError):
             first += await read_until_closed(reader)
     finally:
-        dripping_task.cancel()
+        task.cancel()
         writer.close()
     [response] = parse_responses(first)
     assert response.status == 408
@@ -264,17 +269,13 @@ async def test_a_body_dripping_a_byte_at_a_time_is_408_once_it_falls_below_the_r
 
 
 async def test_a_slow_body_above_the_rate_is_read_whole(
-    aiohttp_client: Any, settings: Settings, clock: ManualClock
+    dripping: TestClient[Any, Any],
 ) -> None:
     # The same hub, a body in four pieces 0.2 s apart: slow, never stalled, well above 100 B/s.
-    dripping = dataclasses.replace(settings, body_timeout=0.5, body_min_rate=100)
-    client = await aiohttp_client(
-        create_app(dripping, clock=clock), cookie_jar=aiohttp.DummyCookieJar()
-    )
     head = json_head(LOGIN, len(GOOD_LOGIN))
     quarter = -(-len(GOOD_LOGIN) // 4)
     parts = [head, *(GOOD_LOGIN[i : i + quarter] for i in range(0, len(GOOD_LOGIN), quarter))]
-    [response] = await exchange(client, parts, pause=0.2)
+    [response] = await exchange(dripping, parts, pause=0.2)
     assert response.status == 200
 
 
