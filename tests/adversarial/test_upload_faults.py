@@ -14,23 +14,19 @@ import os
 import random
 import secrets
 import shutil
-import signal
-import socket
-import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 from sqlalchemy import func, select
 
 from portal.db import Database
 from portal.models import AuditEvent, Document
-from tests.conftest import REQUIRE_SERVICES, Api, User
+from tests.adversarial.processes import HubDidNotStart, HubProcess, free_port, hub_env
+from tests.conftest import REQUIRE_SERVICES, User
 from tests.portal.api.test_documents import (
     API,
     BOUNDARY,
@@ -49,108 +45,10 @@ ROOT = Path(__file__).resolve().parents[2]
 TMPFS_SIZE = "1m"
 
 
-@dataclass
-class Hub:
-    """``python -m hub serve`` as a child of the test, optionally behind a command prefix."""
-
-    env: dict[str, str]
-    log: Path
-    prefix: Sequence[str] = ()
-    port: int = 0
-    process: asyncio.subprocess.Process | None = None
-    sessions: list[aiohttp.ClientSession] = field(default_factory=list)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def start(self) -> None:
-        """Start it and wait until ``/healthz`` answers (60 s at most)."""
-        self.port = _free_port()
-        with self.log.open("ab") as output:
-            self.process = await asyncio.create_subprocess_exec(
-                *self.prefix,
-                sys.executable,
-                "-m",
-                "hub",
-                "serve",
-                "--port",
-                str(self.port),
-                cwd=ROOT,
-                env=self.env,
-                stdout=output,
-                stderr=asyncio.subprocess.STDOUT,
-            )
-        async with aiohttp.ClientSession() as http:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                if self.process.returncode is not None:
-                    raise HubDidNotStart(self.log.read_text())
-                try:
-                    async with http.get(f"{self.url}/healthz") as response:
-                        if response.status == 200:
-                            return
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.2)
-        raise AssertionError("the hub did not start:\n" + self.log.read_text())
-
-    def api(self) -> Api:
-        """The test helpers, speaking to this process (no cookie jar: users carry theirs)."""
-        session = aiohttp.ClientSession(self.url, cookie_jar=aiohttp.DummyCookieJar())
-        self.sessions.append(session)
-        return Api(session)  # type: ignore[arg-type]  # the same calls as a TestClient
-
-    def seen(self, path: Path) -> Path:
-        """``path`` as the hub sees it, in its own mount namespace."""
-        assert self.process is not None
-        return Path(f"/proc/{self.process.pid}/root") / path.relative_to("/")
-
-    async def kill(self) -> None:
-        """SIGKILL: no shutdown handler, no cleanup, no flush."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        assert await self.process.wait() == -signal.SIGKILL
-
-    async def stop(self) -> None:
-        for session in self.sessions:
-            await session.close()
-        self.sessions.clear()
-        if self.process is not None and self.process.returncode is None:
-            self.process.terminate()
-            await self.process.wait()
-
-
-class HubDidNotStart(Exception):
-    """The hub process ended before it served (its log is the message)."""
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def hub_env(database_url: str, tmp_path: Path, documents: Path) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "VAR_DIR": str(tmp_path / "var"),
-        "DOCUMENTS_DIR": str(documents),
-        "HUB_SECRET": secrets.token_hex(16),  # the same across restarts
-        "RASA_URL": "http://127.0.0.1:9",
-        "ACTIONS_URL": "http://127.0.0.1:9",
-        "LOG_LEVEL": "WARNING",
-    }
-    for name in ("REDIS_URL", "HUB_HOST", "HUB_PORT", "PUBLIC_URL"):
-        env.pop(name, None)
-    return env
-
-
 @pytest.fixture
-async def hubs() -> AsyncIterator[list[Hub]]:
+async def hubs() -> AsyncIterator[list[HubProcess]]:
     """Every hub a test starts is stopped at its end."""
-    started: list[Hub] = []
+    started: list[HubProcess] = []
     try:
         yield started
     finally:
@@ -189,15 +87,16 @@ def cannot_mount(reason: str) -> None:
 
 
 async def test_a_full_disk_is_a_clean_507_with_nothing_left(
-    hubs: list[Hub], database_url: str, tmp_path: Path
+    hubs: list[HubProcess], database_url: str, tmp_path: Path
 ) -> None:
     if os.geteuid() != 0 or shutil.which("unshare") is None:
         cannot_mount("mounting a small tmpfs needs root and unshare(1)")
     documents = tmp_path / "documents"
     documents.mkdir(mode=0o700)
     mount = f'mount -t tmpfs -o size={TMPFS_SIZE},mode=0700 tmpfs "$1" && shift && exec "$@"'
-    hub = Hub(
-        hub_env(database_url, tmp_path, documents),
+    hub = HubProcess(
+        hub_env(database_url, tmp_path, DOCUMENTS_DIR=str(documents)),
+        free_port(),
         tmp_path / "hub.log",
         prefix=("unshare", "--mount", "sh", "-c", mount, "sh", str(documents)),
     )
@@ -270,10 +169,14 @@ async def stall_upload(url: str, patient: User, size: int) -> asyncio.StreamWrit
 
 
 async def test_a_hub_killed_mid_upload_leaves_no_partial_file_after_restart(
-    hubs: list[Hub], database_url: str, tmp_path: Path
+    hubs: list[HubProcess], database_url: str, tmp_path: Path
 ) -> None:
     documents = tmp_path / "documents"
-    hub = Hub(hub_env(database_url, tmp_path, documents), tmp_path / "hub.log")
+    hub = HubProcess(
+        hub_env(database_url, tmp_path, DOCUMENTS_DIR=str(documents)),
+        free_port(),
+        tmp_path / "hub.log",
+    )
     hubs.append(hub)
     await hub.start()
     api = hub.api()
